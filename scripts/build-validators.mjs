@@ -1,0 +1,2 @@
+// Placeholder until schemas/ lands: replaced by the validator generator.
+export async function buildValidators() {}

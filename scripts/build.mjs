@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// `npm run build` (and `npm ci`, through `prepare`): everything hako needs at run time.
+//   1. precompiled ajv validators and the TypeScript types, from schemas/
+//   2. the C programs under native/ (and the conformance probe), with the system C compiler
+//   3. one bundled entry file, dist/hako.mjs, with lazily loaded chunks
+import { buildValidators } from './build-validators.mjs';
+import { buildNative } from './build-native.mjs';
+import { bundle } from './bundle.mjs';
+
+const steps = [
+  ['validators', buildValidators],
+  ['native', buildNative],
+  ['bundle', bundle],
+];
+
+for (const [name, step] of steps) {
+  const t0 = performance.now();
+  try {
+    await step();
+  } catch (err) {
+    console.error(`build: ${name}: ${err.message}`);
+    process.exit(1);
+  }
+  if (process.env.HAKO_BUILD_VERBOSE) console.error(`build: ${name} ${(performance.now() - t0).toFixed(0)} ms`);
+}
