@@ -1,6 +1,7 @@
 // Lint config: typescript-eslint's recommended rules over every TypeScript file.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'native/build/', 'conformance/build/', 'src/spec/generated/'] },
@@ -11,8 +12,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
-  },
+  { languageOptions: { globals: globals.node } },
 );

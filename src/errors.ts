@@ -32,11 +32,9 @@ export class NotImplementedError extends HakoError {
   }
 }
 
-/** Text of an errno-style error from node (`ENOENT: no such file...`) as `no such file or directory`. */
+/** Text of an errno-style error from node (`ENOENT: no such file or directory, open …`) as `no such file or directory`. */
 export function describeSystemError(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof (err as { message?: unknown }).message === 'string') {
-    const m = /^[A-Z0-9_]+: ([^,]+)/.exec((err as Error).message);
-    if (m?.[1]) return m[1];
-  }
-  return err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /^E[A-Z0-9]+: ([^,]+)/.exec(message);
+  return m?.[1] ?? message;
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// `npm test`: everything CI holds a submission to, in one command.
+//   1. tsc --noEmit     2. eslint     3. vitest (unit + integration; integration needs root)
+//   4. the conformance suite against runc (must pass) and against hako (counts; may only go up)
+// The last line is the plain total `tests: N passed, M failed, K skipped`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules/.bin', name);
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const problems = [];
+
+function step(name, cmd, args, opts = {}) {
+  console.log(`\n=== ${name}: ${[cmd, ...args].join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  if (opts.capture) process.stdout.write(r.stdout ?? '');
+  if (r.status !== 0) problems.push(`${name} exited with ${r.status ?? r.signal}`);
+  return r;
+}
+
+/** Adds the `N passed, M failed[, K skipped]` closing line of a runner's output to the totals. */
+function countClosingLine(name, output) {
+  const lines = (output ?? '').trim().split('\n');
+  const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec(lines[lines.length - 1] ?? '');
+  if (!m) {
+    problems.push(`${name}: no closing count line`);
+    return;
+  }
+  totals.passed += Number(m[1]);
+  totals.failed += Number(m[2]);
+  totals.skipped += Number(m[3] ?? 0);
+}
+
+step('typecheck', bin('tsc'), ['--noEmit']);
+step('lint', bin('eslint'), ['.']);
+
+const results = join(root, '.vitest-results.json');
+rmSync(results, { force: true });
+step('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`]);
+if (existsSync(results)) {
+  const r = JSON.parse(readFileSync(results, 'utf8'));
+  totals.passed += r.numPassedTests;
+  totals.failed += r.numFailedTests;
+  totals.skipped += r.numPendingTests + r.numTodoTests;
+} else {
+  problems.push('vitest wrote no results');
+}
+
+const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+if (existsSync(join(root, 'conformance/run.ts'))) {
+  if (runc) {
+    const r = step('conformance (runc)', bin('tsx'), ['conformance/run.ts', '--runtime', runc, '--format', 'table'], { capture: true });
+    countClosingLine('conformance (runc)', r.stdout);
+  } else {
+    problems.push('conformance: runc is not installed (apt-get install runc)');
+  }
+  const expected = join(root, 'conformance/expected-failures/hako.txt');
+  const r = step(
+    'conformance (hako)',
+    bin('tsx'),
+    ['conformance/run.ts', '--runtime', join(root, 'bin/hako'), '--format', 'table', ...(existsSync(expected) ? ['--expected-failures', expected] : [])],
+    { capture: true },
+  );
+  countClosingLine('conformance (hako)', r.stdout);
+}
+
+console.log('');
+for (const p of problems) console.log(`problem: ${p}`);
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(problems.length > 0 ? 1 : 0);

@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+
+export function defineFeaturesCommand(program: Command): void {
+  program
+    .command('features')
+    .description('show the enabled features (runtime-spec features document)')
+    .action(async () => {
+      const { featuresDocument } = await import('../../spec/features.ts');
+      process.stdout.write(`${JSON.stringify(featuresDocument(), null, '    ')}\n`);
+    });
+}

@@ -1,0 +1,116 @@
+// create, start, run, kill, delete, pause, resume: the container lifecycle.
+import { Option, type Command } from 'commander';
+import { contextOf } from '../context.ts';
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid count ${JSON.stringify(value)}: must be a non-negative integer`);
+  return n;
+}
+
+export interface CreateFlags {
+  bundle: string;
+  consoleSocket?: string;
+  pidFile?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  dryRun: boolean;
+}
+
+export interface RunFlags extends CreateFlags {
+  detach: boolean;
+  keep: boolean;
+  noSubreaper: boolean;
+}
+
+function addCreateOptions(cmd: Command): Command {
+  return cmd
+    .option('-b, --bundle <path>', 'path to the root of the bundle directory', '.')
+    .option('--console-socket <path>', 'path to an AF_UNIX socket which will receive the pty master of the console')
+    .option('--pid-file <path>', 'file to write the process id to')
+    .option('--no-pivot', 'do not use pivot_root to jail the process inside the rootfs (MS_MOVE + chroot)')
+    .option('--no-new-keyring', 'do not create a new session keyring for the container')
+    .addOption(new Option('--preserve-fds <n>', 'pass N additional file descriptors to the container (3..3+N-1)').argParser(parseCount).default(0))
+    .option('--dry-run', 'print the plan the bundle turns into, step by step, and run nothing');
+}
+
+// commander turns `--no-pivot` into `pivot: false`; map to runc's names.
+function createFlags(opts: Record<string, unknown>): CreateFlags {
+  return {
+    bundle: String(opts.bundle ?? '.'),
+    consoleSocket: opts.consoleSocket as string | undefined,
+    pidFile: opts.pidFile as string | undefined,
+    noPivot: opts.pivot === false,
+    noNewKeyring: opts.newKeyring === false,
+    preserveFds: (opts.preserveFds as number) ?? 0,
+    dryRun: Boolean(opts.dryRun),
+  };
+}
+
+export function defineLifecycleCommands(program: Command): void {
+  addCreateOptions(program.command('create').description('create a container').argument('<container-id>')).action(
+    async (id: string, opts: Record<string, unknown>, cmd: Command) => {
+      const { createContainer } = await import('../../runtime/create.ts');
+      await createContainer(contextOf(cmd), id, createFlags(opts));
+    },
+  );
+
+  program
+    .command('start')
+    .description('start a created container: executes the user-defined process')
+    .argument('<container-id>')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { startContainer } = await import('../../runtime/start.ts');
+      await startContainer(contextOf(cmd), id);
+    });
+
+  addCreateOptions(program.command('run').description('create and start a container').argument('<container-id>'))
+    .option('-d, --detach', 'detach from the container process')
+    .option('--keep', 'do not delete the container after it exits')
+    .option('--no-subreaper', 'accepted for compatibility (hako waits through its executor, not as a subreaper)')
+    .action(async (id: string, opts: Record<string, unknown>, cmd: Command) => {
+      const { runContainer } = await import('../../runtime/run.ts');
+      const flags: RunFlags = { ...createFlags(opts), detach: Boolean(opts.detach), keep: Boolean(opts.keep), noSubreaper: opts.subreaper === false };
+      process.exitCode = await runContainer(contextOf(cmd), id, flags);
+    });
+
+  program
+    .command('kill')
+    .description('send a signal (default SIGTERM) to the container init process')
+    .argument('<container-id>')
+    .argument('[signal]', 'signal name (KILL, SIGKILL) or number', 'SIGTERM')
+    .option('-a, --all', 'send the signal to all processes in the container')
+    .action(async (id: string, signal: string, opts: { all?: boolean }, cmd: Command) => {
+      const { killContainer } = await import('../../runtime/kill.ts');
+      await killContainer(contextOf(cmd), id, signal, Boolean(opts.all));
+    });
+
+  program
+    .command('delete')
+    .description('delete a container and everything it holds (processes, cgroups, state)')
+    .argument('<container-id>')
+    .option('-f, --force', 'kill the container first if it is running or paused')
+    .action(async (id: string, opts: { force?: boolean }, cmd: Command) => {
+      const { deleteContainer } = await import('../../runtime/delete.ts');
+      await deleteContainer(contextOf(cmd), id, Boolean(opts.force));
+    });
+
+  program
+    .command('pause')
+    .description('suspend all processes in the container (cgroup freezer)')
+    .argument('<container-id>')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { pauseContainer } = await import('../../runtime/pause.ts');
+      await pauseContainer(contextOf(cmd), id);
+    });
+
+  program
+    .command('resume')
+    .description('resume all processes of a paused container')
+    .argument('<container-id>')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { resumeContainer } = await import('../../runtime/pause.ts');
+      await resumeContainer(contextOf(cmd), id);
+    });
+}

@@ -1,0 +1,43 @@
+// Entry point of bin/hako (bundled into dist/hako.mjs).
+import { CommanderError } from 'commander';
+import { HakoError } from '../errors.ts';
+import { normalizeArgv } from './argv.ts';
+import { existingContext } from './context.ts';
+import { buildProgram, flagTable } from './program.ts';
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  const { table, shortValueFlags } = flagTable(program);
+  const args = normalizeArgv(argv, table, shortValueFlags);
+  if (args.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    const code = process.exitCode;
+    return typeof code === 'number' ? code : 0;
+  } catch (err) {
+    return report(err);
+  } finally {
+    await existingContext()?.logger.flush();
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode; // commander printed it already
+  const logger = existingContext()?.logger;
+  const message = err instanceof Error ? err.message : String(err);
+  if (logger) logger.error(message);
+  else process.stderr.write(`${message}\n`);
+  if (!(err instanceof HakoError)) {
+    // Not a user error: a bug. Show where, so it can be reported.
+    if (err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+  return err.exitCode;
+}
+
+// stdout and stderr are synchronous on Linux (files, pipes, ttys), so exiting here loses nothing;
+// exiting explicitly keeps a stray handle from holding a caller's pipe open.
+process.exit(await main(process.argv.slice(2)));

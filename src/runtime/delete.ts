@@ -1,0 +1,51 @@
+// `hako delete`: removes a stopped container and everything it holds. A created container is
+// killed first (runc and crun do this and containerd relies on it); a running or paused one only
+// with --force.
+import type { Context } from '../cli/context.ts';
+import { HakoError } from '../errors.ts';
+import type { ContainerRecord } from '../state/record.ts';
+import { doesNotExist } from '../state/store.ts';
+import { containerCgroups } from './cgroups.ts';
+import { isAlive } from './procfs.ts';
+import { waitForExit } from './processes.ts';
+import { statusOf } from './status.ts';
+
+const KILL_TIMEOUT_MS = 10_000;
+
+export async function deleteContainer(ctx: Context, id: string, force: boolean): Promise<void> {
+  const { store } = ctx;
+  if (!store.exists(id)) throw doesNotExist(id);
+  await store.withLock(id, async () => {
+    const record = store.read(id);
+    const status = statusOf(record, store.dir(id));
+    if ((status === 'running' || status === 'paused') && !force) {
+      throw new HakoError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    if (status === 'creating') {
+      if (!force) throw new HakoError(`cannot delete container ${id} that is being created`);
+      if (record.creator && isAlive(record.creator)) process.kill(record.creator.pid, 'SIGKILL');
+    }
+    await destroyContainer(ctx, record);
+  });
+}
+
+/** Kills whatever is left of the container and removes its cgroups and state. */
+export async function destroyContainer(ctx: Context, record: ContainerRecord): Promise<void> {
+  const cgroups = containerCgroups(record);
+  if (record.init && isAlive(record.init)) {
+    // A frozen process can't die: thaw first.
+    await cgroups?.thaw();
+    try {
+      process.kill(record.init.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+    if (!(await waitForExit(record.init, KILL_TIMEOUT_MS))) {
+      throw new HakoError(`container ${record.id}: init process ${record.init.pid} did not exit after SIGKILL`);
+    }
+  }
+  // Processes outside the init's pid namespace (a shared pid namespace) can outlive it.
+  await cgroups?.destroy();
+  ctx.store.remove(record.id);
+  ctx.logger.debug(`container ${record.id} deleted`);
+}

@@ -1,0 +1,49 @@
+// `hako start`: releases a created container's init into execve by opening its exec fifo for
+// reading. The init is blocked in open(fifo, O_WRONLY); once we open the read side it writes one
+// byte and execs. We open non-blocking and poll, so an init that died never hangs `start`.
+import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
+import type { Context } from '../cli/context.ts';
+import { HakoError } from '../errors.ts';
+import { isAlive } from './procfs.ts';
+import { execFifoPath, statusOf } from './status.ts';
+
+const START_TIMEOUT_MS = 10_000;
+
+export async function startContainer(ctx: Context, id: string): Promise<void> {
+  const { store } = ctx;
+  await store.withLock(id, async () => {
+    const record = store.read(id);
+    const dir = store.dir(id);
+    const status = statusOf(record, dir);
+    if (status === 'stopped') throw new HakoError('cannot start a container that has stopped');
+    if (status === 'running' || status === 'paused') throw new HakoError('cannot start an already running container');
+    if (status !== 'created') throw new HakoError(`cannot start a container in the ${status} state`);
+    await releaseInit(execFifoPath(dir), () => isAlive(record.init));
+    ctx.logger.debug(`container ${id} started (init pid ${record.init?.pid})`);
+  });
+}
+
+/** Opens the fifo's read side and waits for the init's byte. */
+export async function releaseInit(fifo: string, initAlive: () => boolean): Promise<void> {
+  // (libuv opens every file O_CLOEXEC, so nothing we spawn later inherits it.)
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(1);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      try {
+        if (readSync(fd, buf, 0, 1, null) === 1) break;
+        // 0: no writer yet (the init is between its checks and its open) or no longer (it died).
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (!initAlive()) throw new HakoError('cannot start container: its init process exited before start');
+      if (Date.now() > deadline) throw new HakoError('cannot start container: its init did not answer on the exec fifo');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  // From here the container is running: the fifo's absence is what `state` reads.
+  unlinkSync(fifo);
+}

@@ -1,0 +1,62 @@
+// `hako state` and `hako list`: the OCI state document, in runc's field order and shape.
+import type { Context } from '../cli/context.ts';
+import type { ContainerRecord } from '../state/record.ts';
+import { statusOf, type ContainerStatus } from './status.ts';
+
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: ContainerStatus;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+}
+
+export function ociState(record: ContainerRecord, containerDir: string): OciState {
+  const status = statusOf(record, containerDir);
+  const state: OciState = {
+    ociVersion: record.ociVersion,
+    id: record.id,
+    // runc reports 0 once the init is gone, so a client never signals a recycled pid.
+    pid: status === 'stopped' || status === 'creating' ? 0 : (record.init?.pid ?? 0),
+    status,
+    bundle: record.bundle,
+    rootfs: record.rootfs,
+    created: record.created,
+    owner: record.owner,
+  };
+  if (record.annotations && Object.keys(record.annotations).length > 0) {
+    // keep runc's key order: annotations before owner
+    const { owner, ...rest } = state;
+    return { ...rest, annotations: record.annotations, owner };
+  }
+  return state;
+}
+
+export function containerState(ctx: Context, id: string): OciState {
+  return ociState(ctx.store.read(id), ctx.store.dir(id));
+}
+
+/** Every container in --root whose record can be read (a folder mid-create without a record is skipped). */
+export function listContainers(ctx: Context): OciState[] {
+  const states: OciState[] = [];
+  for (const id of ctx.store.ids()) {
+    try {
+      states.push(containerState(ctx, id));
+    } catch {
+      // not a container folder, or one being created or deleted right now
+    }
+  }
+  return states;
+}
+
+/** runc's table: tab-separated columns padded to a minimum width of 12. */
+export function formatTable(states: OciState[]): string {
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
+  for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
+  const widths = rows[0]!.map((_, col) => Math.max(12, ...rows.map((r) => r[col]!.length + 3)));
+  return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('') + '\n').join('');
+}

@@ -1,0 +1,33 @@
+// What hako keeps about a container in <root>/<id>/state.json. This is hako's own record, not
+// the OCI state document; runtime/status.ts derives the OCI state from it and from the live
+// process.
+import type { Spec } from '../spec/types.ts';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Start time in clock ticks since boot (/proc/<pid>/stat field 22): guards against pid reuse. */
+  startTime: number;
+}
+
+export interface ContainerRecord {
+  id: string;
+  ociVersion: string;
+  /** Absolute path of the bundle. */
+  bundle: string;
+  /** Absolute path of the root filesystem. */
+  rootfs: string;
+  /** RFC 3339 time of creation. */
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** The container's init, once it exists. */
+  init?: ProcessIdentity;
+  /** The `hako create` that is building the container, while status is creating. */
+  creator?: ProcessIdentity;
+  /** Cgroup paths per hierarchy, as the cgroup manager resolved them at create. */
+  cgroupPaths?: Record<string, string>;
+  /** Whether the cgroups are the container's own (created by hako) and must be removed at delete. */
+  ownsCgroups?: boolean;
+  /** The validated config the container was created from (hooks, namespaces, process defaults for exec). */
+  config: Spec;
+}

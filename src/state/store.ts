@@ -1,0 +1,152 @@
+// The container store under --root: one folder per container id holding state.json (the
+// runtime's record of the container), the exec fifo while the container is `created`, and a
+// lock file while a command acts on it. state.json is written atomically (temp + rename), so a
+// reader never sees half a record; mutations take the lock, so two commands acting on one id
+// at once run one after the other.
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { HakoError } from '../errors.ts';
+import { validateId } from './ids.ts';
+import type { ContainerRecord } from './record.ts';
+
+const STATE_FILE = 'state.json';
+const LOCK_FILE = 'lock';
+const LOCK_TIMEOUT_MS = 10_000;
+
+export function doesNotExist(id: string): HakoError {
+  return new HakoError(`container "${id}" does not exist`);
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, 'EPERM');
+  }
+}
+
+export class StateStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  dir(id: string): string {
+    return join(this.root, validateId(id));
+  }
+
+  /** Claims an id for a new container: its folder is created or the id is taken. */
+  reserve(id: string): string {
+    const dir = this.dir(id);
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) throw new HakoError(`container with id exists: ${id}`);
+      throw err;
+    }
+    return dir;
+  }
+
+  exists(id: string): boolean {
+    try {
+      readFileSync(join(this.dir(id), STATE_FILE));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  read(id: string): ContainerRecord {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir(id), STATE_FILE), 'utf8');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw doesNotExist(id);
+      throw err;
+    }
+    return JSON.parse(text) as ContainerRecord;
+  }
+
+  write(record: ContainerRecord): void {
+    const dir = this.dir(record.id);
+    const tmp = join(dir, `.${STATE_FILE}.${process.pid}`);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(record));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(dir, STATE_FILE));
+  }
+
+  /** Ids of every folder in the store (sorted), whether or not its record is readable. */
+  ids(): string[] {
+    try {
+      return readdirSync(this.root, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw err;
+    }
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Runs `fn` holding the container's lock. The lock is a file created with O_EXCL holding the
+   * holder's pid; a lock whose holder died (a runtime killed mid-command) is taken over.
+   */
+  async withLock<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
+    const path = join(this.dir(id), LOCK_FILE);
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        break;
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) throw doesNotExist(id);
+        if (!isErrno(err, 'EEXIST')) throw err;
+      }
+      let holder: number;
+      try {
+        holder = Number(readFileSync(path, 'utf8'));
+      } catch {
+        continue; // released between our open and read
+      }
+      if (holder > 0 && !processAlive(holder)) {
+        // Stale: take it over by renaming it away first, so two takers can't both unlink a fresh lock.
+        try {
+          renameSync(path, `${path}.stale.${process.pid}`);
+          unlinkSync(`${path}.stale.${process.pid}`);
+        } catch {
+          // someone else took it over; try again
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new HakoError(`container ${id} is busy: another command (pid ${holder}) holds its lock`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    try {
+      return await fn();
+    } finally {
+      try {
+        unlinkSync(path);
+      } catch {
+        // the folder was removed (delete): nothing to release
+      }
+    }
+  }
+}
