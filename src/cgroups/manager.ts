@@ -1,0 +1,180 @@
+// The CgroupManager: v1 (V1Cgroups), v2 (V2Cgroup) or hybrid (both: every v1 hierarchy, plus the
+// cgroup2 hierarchy at /sys/fs/cgroup/unified for process tracking and cgroup.kill).
+// See index.ts for the interface contract.
+
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { LinuxResources } from '../spec/types.ts';
+import { HakoError } from '../errors.ts';
+import { errnoCode, sleep } from './fsutil.ts';
+import type { CgroupMode } from './host.ts';
+import { UNIFIED } from './path.ts';
+import { removeCreatedParents } from './tree.ts';
+import { V1Cgroups } from './v1.ts';
+import { V2Cgroup } from './v2.ts';
+import { applyV1, applyV2 } from './resources.ts';
+import type { ApplyOptions } from './resources.ts';
+import type { CgroupManager, CgroupState, KillOptions, DestroyOptions } from './types.ts';
+
+export class Manager implements CgroupManager {
+  readonly mode: CgroupMode;
+  readonly paths: Readonly<Record<string, string>>;
+  private readonly createdDirs: string[];
+  private readonly v1: V1Cgroups | undefined;
+  private readonly v2: V2Cgroup | undefined;
+
+  /** The cgroup2 mount point, known for a new container on a pure v2 host (create enables controllers). */
+  private readonly unifiedMount: string | undefined;
+
+  constructor(mode: CgroupMode, paths: Record<string, string>, created: string[] = [], unifiedMount?: string) {
+    this.mode = mode;
+    this.unifiedMount = mode === 'v2' ? unifiedMount : undefined;
+    this.paths = Object.freeze({ ...paths });
+    this.createdDirs = [...created];
+    const v1Paths: Record<string, string> = {};
+    for (const [k, v] of Object.entries(paths)) if (k !== UNIFIED) v1Paths[k] = v;
+    this.v1 = mode === 'v2' ? undefined : new V1Cgroups(v1Paths);
+    const u = paths[UNIFIED];
+    this.v2 = u === undefined ? undefined : new V2Cgroup(u);
+    if (mode === 'v2' && !this.v2) throw new HakoError('cgroup: no cgroup2 path for a cgroup v2 host');
+  }
+
+  get created(): readonly string[] {
+    return this.createdDirs;
+  }
+
+  create(): string[] {
+    if (this.exists()) {
+      const n = this.pids().length;
+      if (n > 0) throw new HakoError(`container's cgroup is not empty: ${n} process(es) found`);
+      if (this.isFrozen()) throw new HakoError(`container's cgroup unexpectedly frozen`);
+    }
+    const before = this.createdDirs.length;
+    try {
+      this.v1?.create(this.createdDirs);
+      this.v2?.create(this.createdDirs, this.unifiedMount);
+    } catch (err) {
+      // Leave nothing half-made behind: remove what this call created, deepest first.
+      const mine = this.createdDirs.splice(before);
+      removeCreatedParents(mine, new Set());
+      throw err;
+    }
+    return this.createdDirs.slice(before);
+  }
+
+  addProcess(pid: number): void {
+    this.v1?.addProcess(pid);
+    this.v2?.addProcess(pid);
+  }
+
+  pids(): number[] {
+    return this.v2 ? this.v2.pids() : (this.v1?.pids() ?? []);
+  }
+
+  exists(): boolean {
+    const dir = this.v2?.dir ?? this.v1?.primaryDir();
+    return dir !== undefined && existsSync(dir);
+  }
+
+  async freeze(): Promise<void> {
+    // Hybrid freezes with the v1 freezer, like runc: that is where a v1-era client looks.
+    if (this.v1?.hasFreezer()) return this.v1.freeze();
+    if (this.v2) return this.v2.freeze();
+    throw new HakoError('cgroup: cannot freeze: no freezer cgroup hierarchy is mounted');
+  }
+
+  async thaw(): Promise<void> {
+    if (this.v1?.hasFreezer()) return this.v1.thaw();
+    if (this.v2) return this.v2.thaw();
+  }
+
+  isFrozen(): boolean {
+    if (this.v1?.hasFreezer()) return this.v1.isFrozen();
+    return this.v2?.isFrozen() ?? false;
+  }
+
+  async killAll(signal: NodeJS.Signals | number = 'SIGKILL', opts: KillOptions = {}): Promise<void> {
+    const sig = typeof signal === 'number' ? signal : osConstants.signals[signal];
+    if (sig === undefined) throw new HakoError(`cgroup: unknown signal ${String(signal)}`);
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    if (sig !== osConstants.signals.SIGKILL) {
+      for (const pid of this.pids()) signalPid(pid, sig);
+      return;
+    }
+    const deadline = Date.now() + timeoutMs;
+    if (this.v2?.canKill()) {
+      this.v2.kill();
+      // Tasks frozen by the v1 freezer (hybrid) only die once thawed.
+      if (this.v1?.isFrozen()) this.v1.thaw();
+      if (await this.waitEmpty(deadline)) return;
+    }
+    // No cgroup.kill: freeze so nothing forks between listing and signalling, signal, thaw, repeat.
+    for (;;) {
+      let froze = false;
+      if (!this.isFrozen() && (this.v1?.hasFreezer() || this.v2?.canFreeze())) {
+        try {
+          await this.freeze();
+          froze = true;
+        } catch {
+          // a freezer stuck in FREEZING: signal anyway
+        }
+      }
+      for (const pid of this.pids()) signalPid(pid, sig);
+      if (froze || this.isFrozen()) await this.thaw();
+      if (await this.waitEmpty(Math.min(deadline, Date.now() + 100))) return;
+      if (Date.now() >= deadline) {
+        throw new HakoError(`cgroup: processes still running after SIGKILL: ${this.pids().join(' ')}`);
+      }
+    }
+  }
+
+  async destroy(opts: DestroyOptions = {}): Promise<void> {
+    const errors: string[] = [];
+    const timeoutMs = opts.timeoutMs ?? 2000;
+    if (opts.kill) {
+      try {
+        await this.killAll('SIGKILL', { timeoutMs });
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    } else {
+      await this.waitEmpty(Date.now() + Math.min(timeoutMs, 500));
+    }
+    if (this.v1) errors.push(...(await this.v1.remove()));
+    if (this.v2) errors.push(...(await this.v2.remove()));
+    const leaves = new Set(Object.values(this.paths));
+    removeCreatedParents(this.createdDirs, leaves);
+    this.createdDirs.length = 0;
+    if (errors.length > 0) throw new HakoError(errors.join('; '));
+  }
+
+  apply(resources: LinuxResources, opts: ApplyOptions = {}): string[] {
+    if (this.mode === 'v2' && this.v2) return applyV2(this.v2.dir, resources, opts);
+    const v1Paths: Record<string, string> = { ...this.paths };
+    delete v1Paths[UNIFIED];
+    return applyV1(v1Paths, resources, opts);
+  }
+
+  state(): CgroupState {
+    return { mode: this.mode, paths: { ...this.paths }, created: [...this.createdDirs] };
+  }
+
+  /** Poll until no process is left or `deadline` passes; true when empty. */
+  private async waitEmpty(deadline: number): Promise<boolean> {
+    let delay = 1;
+    for (;;) {
+      if (this.pids().length === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 20);
+    }
+  }
+}
+
+function signalPid(pid: number, sig: number): void {
+  try {
+    process.kill(pid, sig);
+  } catch (err) {
+    if (errnoCode(err) !== 'ESRCH') throw new HakoError(`cgroup: signal ${sig} to pid ${pid}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,84 @@
+// Creating and removing cgroup directories, shared by v1 and v2.
+
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { HakoError } from '../errors.ts';
+import { mkdirOne, sleep, subCgroups, tryRmdir } from './fsutil.ts';
+
+/**
+ * mkdir -p `dir`, pushing every directory this call created onto `created` (top-down), so the
+ * caller can later remove exactly those. Returns the directories created by this call.
+ */
+export function makeCgroupDirs(dir: string, created: string[]): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    if (d === '/') break;
+    missing.unshift(d);
+  }
+  const mine: string[] = [];
+  for (const d of missing) {
+    if (mkdirOne(d)) {
+      created.push(d);
+      mine.push(d);
+    }
+  }
+  return mine;
+}
+
+/** Sub-cgroups first, then `dir`. Returns the first errno that stopped it, undefined when gone. */
+function removeTreeOnce(dir: string): string | undefined {
+  for (const sub of subCgroups(dir)) {
+    const err = removeTreeOnce(sub);
+    if (err) return err;
+  }
+  return tryRmdir(dir);
+}
+
+/**
+ * Remove `dir` and any sub-cgroups the container made below it. EBUSY (processes still leaving)
+ * and ENOTEMPTY (a sub-cgroup appearing meanwhile) are retried with a doubling delay
+ * (10 ms … 160 ms, like runc); an already-gone directory is success.
+ */
+export async function removeCgroupTree(dir: string, attempts = 5): Promise<void> {
+  let delay = 10;
+  for (let i = 0; ; i++) {
+    const err = removeTreeOnce(dir);
+    if (!err) return;
+    if ((err !== 'EBUSY' && err !== 'ENOTEMPTY') || i + 1 >= attempts) {
+      throw new HakoError(`cgroup: remove ${dir}: ${errnoText(err)}`);
+    }
+    await sleep(delay);
+    delay *= 2;
+  }
+}
+
+/**
+ * Remove parents this runtime created (deepest first), leaving any that are in use
+ * (ENOTEMPTY: another container's cgroup below; EBUSY: processes). Returns what was left.
+ */
+export function removeCreatedParents(created: readonly string[], leaves: ReadonlySet<string>): string[] {
+  const left: string[] = [];
+  const parents = created.filter((d) => !leaves.has(d)).sort((a, b) => b.length - a.length);
+  for (const d of parents) {
+    const err = tryRmdir(d);
+    if (err) left.push(d);
+  }
+  return left;
+}
+
+function errnoText(code: string): string {
+  switch (code) {
+    case 'EBUSY':
+      return 'device or resource busy';
+    case 'ENOTEMPTY':
+      return 'directory not empty';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EPERM':
+      return 'operation not permitted';
+    case 'EROFS':
+      return 'read-only file system';
+    default:
+      return code.toLowerCase();
+  }
+}
