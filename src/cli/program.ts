@@ -13,6 +13,7 @@ import { defineExecCommand } from './commands/exec.ts';
 import { defineProcessCommands } from './commands/processes.ts';
 import { defineUpdateCommand } from './commands/update.ts';
 import { defineEventsCommand } from './commands/events.ts';
+import { defineDemoCommand } from './commands/demo.ts';
 
 declare const HAKO_VERSION: string;
 declare const HAKO_COMMIT: string;
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   defineEventsCommand(program);
   defineSpecCommand(program);
   defineFeaturesCommand(program);
+  defineDemoCommand(program);
   return program;
 }
 

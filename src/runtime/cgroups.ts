@@ -1,19 +1,13 @@
-// The lifecycle's view of cgroups: rebuilds the container's cgroup manager from its record.
-// Filled in on top of src/cgroups once that lands.
+// The lifecycle's view of cgroups: the manager rebuilt from what `create` recorded, so later
+// commands never re-resolve cgroupsPath.
+import { loadCgroupManager, type CgroupManager } from '../cgroups/index.ts';
 import type { ContainerRecord } from '../state/record.ts';
 
-export function isFrozen(_record: ContainerRecord): boolean {
-  return false;
+export function containerCgroups(record: ContainerRecord): CgroupManager | undefined {
+  return record.cgroups ? loadCgroupManager(record.cgroups) : undefined;
 }
 
-export interface ContainerCgroups {
-  pids(): number[];
-  signalAll(signal: number): void;
-  freeze(): Promise<void>;
-  thaw(): Promise<void>;
-  destroy(): Promise<void>;
-}
-
-export function containerCgroups(_record: ContainerRecord): ContainerCgroups | undefined {
-  return undefined;
+export function isFrozen(record: ContainerRecord): boolean {
+  const cgroups = containerCgroups(record);
+  return cgroups !== undefined && cgroups.exists() && cgroups.isFrozen();
 }

@@ -45,7 +45,7 @@ export async function destroyContainer(ctx: Context, record: ContainerRecord): P
     }
   }
   // Processes outside the init's pid namespace (a shared pid namespace) can outlive it.
-  await cgroups?.destroy();
+  await cgroups?.destroy({ kill: true });
   ctx.store.remove(record.id);
   ctx.logger.debug(`container ${record.id} deleted`);
 }

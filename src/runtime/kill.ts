@@ -15,7 +15,7 @@ export async function killContainer(ctx: Context, id: string, signalText: string
   if (all) {
     const cgroups = containerCgroups(record);
     if (cgroups) {
-      cgroups.signalAll(signal);
+      await cgroups.killAll(signal);
       return;
     }
   }

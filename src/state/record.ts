@@ -1,6 +1,7 @@
 // What hako keeps about a container in <root>/<id>/state.json. This is hako's own record, not
 // the OCI state document; runtime/status.ts derives the OCI state from it and from the live
 // process.
+import type { CgroupState } from '../cgroups/types.ts';
 import type { Spec } from '../spec/types.ts';
 
 export interface ProcessIdentity {
@@ -24,10 +25,8 @@ export interface ContainerRecord {
   init?: ProcessIdentity;
   /** The `hako create` that is building the container, while status is creating. */
   creator?: ProcessIdentity;
-  /** Cgroup paths per hierarchy, as the cgroup manager resolved them at create. */
-  cgroupPaths?: Record<string, string>;
-  /** Whether the cgroups are the container's own (created by hako) and must be removed at delete. */
-  ownsCgroups?: boolean;
+  /** The container's cgroups as resolved and created at create (what delete removes). */
+  cgroups?: CgroupState;
   /** The validated config the container was created from (hooks, namespaces, process defaults for exec). */
   config: Spec;
 }

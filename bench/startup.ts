@@ -1,12 +1,11 @@
-#!/usr/bin/env node
 // Start-up cost of hako against an empty node start (the floor), side by side, as ratios.
-//   node bench/startup.mjs [--runs N]
+//   npm run bench:startup -- [--runs N]
 // Target: `hako state <missing-id>` within 1.3x of an empty node start.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { interleave, table, timeOnce } from './lib.mjs';
+import { interleave, table, timeOnce, type BenchCase } from './lib.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const hako = join(root, 'bin/hako');
@@ -14,7 +13,7 @@ const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 40;
 const stateRoot = mkdtempSync(join(tmpdir(), 'hako-bench-startup-'));
 
-const cases = [
+const cases: BenchCase[] = [
   { name: 'node -e 0 (empty node)', run: () => timeOnce([process.execPath, '-e', '0']).ms },
   { name: 'hako --version', run: () => timeOnce([process.execPath, hako, '--version']).ms },
   { name: 'hako state <missing-id>', run: () => timeOnce([process.execPath, hako, '--root', stateRoot, 'state', 'missing']).ms },
@@ -24,6 +23,7 @@ const cases = [
   },
 ];
 const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+
 if (runc) {
   cases.push({ name: 'runc --version', run: () => timeOnce([runc, '--version']).ms });
   cases.push({ name: 'runc state <missing-id>', run: () => timeOnce([runc, '--root', stateRoot, 'state', 'missing']).ms });

@@ -1,0 +1,106 @@
+// Container lifecycle cost of hako against runc and crun, side by side, as ratios.
+//   npm run bench:lifecycle -- [--runs N]
+// crun 1.8.1 refuses hybrid cgroup hosts, so the whole benchmark re-executes itself in a private
+// mount namespace with /sys/fs/cgroup/unified detached: all three runtimes then see the same
+// (pure v1) host. The host's mount table is not changed.
+//
+// Measured: `run` of `true` (foreground, deleted after), create + start + delete of `true`, and
+// the RSS of the init waiting after `create` (VmRSS of the pid in the pid file).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeBusyboxRootfs } from '../src/runtime/busybox.ts';
+import { defaultSpec } from '../src/spec/default-spec.ts';
+import { benchEnv, interleave, table, type BenchCase } from './lib.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..');
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
+
+if (!process.argv.includes('--inner')) {
+  const r = spawnSync(
+    'unshare',
+    ['-m', '--propagation', 'private', 'sh', '-c', 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"', process.execPath, ...process.execArgv, ...process.argv.slice(1), '--inner'],
+    { stdio: 'inherit', env: benchEnv() },
+  );
+  process.exit(r.status ?? 1);
+}
+
+interface Runtime {
+  name: string;
+  argv: string[];
+}
+const findBinary = (paths: string[]) => paths.find((p) => existsSync(p));
+const runtimes: Runtime[] = [{ name: 'hako', argv: [process.execPath, join(repo, 'bin/hako')] }];
+for (const [name, paths] of [['runc', ['/usr/sbin/runc', '/usr/bin/runc']], ['crun', ['/usr/bin/crun', '/usr/sbin/crun']]] as const) {
+  const bin = findBinary([...paths]);
+  if (bin) runtimes.push({ name, argv: [bin] });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'hako-bench-lifecycle-'));
+const bundle = join(work, 'bundle');
+mkdirSync(bundle);
+// The same busybox rootfs and default spec as `hako demo`.
+makeBusyboxRootfs(join(bundle, 'rootfs'));
+const spec = defaultSpec();
+spec.process!.terminal = false;
+spec.process!.args = ['true'];
+writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+
+let seq = 0;
+const call = (rt: Runtime, root: string, args: string[]) => {
+  const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, ...args], { env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+};
+const elapsed = (fn: () => void) => {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+
+const cases: BenchCase[] = [];
+const rss: Record<string, number> = {};
+try {
+  for (const rt of runtimes) {
+    const root = join('/run', `hako-bench-${rt.name}-${process.pid}`);
+    cases.push({
+      name: `${rt.name} run`,
+      run: () => {
+        const id = `hako-bench-${rt.name}-${seq++}`;
+        return elapsed(() => call(rt, root, ['run', '--bundle', bundle, id]));
+      },
+    });
+    cases.push({
+      name: `${rt.name} create+start+delete`,
+      run: () => {
+        const id = `hako-bench-${rt.name}-${seq++}`;
+        return elapsed(() => {
+          call(rt, root, ['create', '--bundle', bundle, id]);
+          call(rt, root, ['start', id]);
+          call(rt, root, ['delete', '--force', id]);
+        });
+      },
+    });
+    // RSS of the init blocked on the exec fifo
+    const id = `hako-bench-${rt.name}-rss`;
+    const pidFile = join(work, `${rt.name}.pid`);
+    call(rt, root, ['create', '--bundle', bundle, '--pid-file', pidFile, id]);
+    const status = readFileSync(`/proc/${readFileSync(pidFile, 'utf8').trim()}/status`, 'utf8');
+    rss[rt.name] = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+    call(rt, root, ['delete', '--force', id]);
+  }
+  const samples = interleave(cases, runs);
+  console.log(`lifecycle of \`true\`, ${runs} interleaved runs each, private mount ns without cgroup2, ${new Date().toISOString()}`);
+  for (const kind of ['run', 'create+start+delete']) {
+    const part = Object.fromEntries(Object.entries(samples).filter(([k]) => k.endsWith(` ${kind}`)));
+    console.log(`\n${table(part, `runc ${kind}`)}`);
+  }
+  console.log('\n| runtime | RSS of the init waiting after create |\n|---|---|');
+  for (const [name, mib] of Object.entries(rss)) console.log(`| ${name} | ${mib.toFixed(2)} MiB |`);
+} finally {
+  for (const rt of runtimes) rmSync(join('/run', `hako-bench-${rt.name}-${process.pid}`), { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+}

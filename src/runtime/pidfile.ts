@@ -1,0 +1,13 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/**
+ * Writes the pid as digits only, no newline, atomically (temp file + rename): containerd's shim
+ * and conmon read the file as soon as `create` exits and parse it as a bare integer.
+ */
+export function writePidFile(path: string, pid: number): void {
+  const target = resolve(path);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  writeFileSync(tmp, String(pid), { mode: 0o644 });
+  renameSync(tmp, target);
+}
