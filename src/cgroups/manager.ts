@@ -76,16 +76,16 @@ export class Manager implements CgroupManager {
     return dir !== undefined && existsSync(dir);
   }
 
-  async freeze(): Promise<void> {
+  async freeze(opts: { timeoutMs?: number } = {}): Promise<void> {
     // Hybrid freezes with the v1 freezer, like runc: that is where a v1-era client looks.
     if (this.v1?.hasFreezer()) return this.v1.freeze();
-    if (this.v2) return this.v2.freeze();
+    if (this.v2) return this.v2.freeze(opts.timeoutMs);
     throw new HakoError('cgroup: cannot freeze: no freezer cgroup hierarchy is mounted');
   }
 
-  async thaw(): Promise<void> {
+  async thaw(opts: { timeoutMs?: number } = {}): Promise<void> {
     if (this.v1?.hasFreezer()) return this.v1.thaw();
-    if (this.v2) return this.v2.thaw();
+    if (this.v2) return this.v2.thaw(opts.timeoutMs);
   }
 
   isFrozen(): boolean {

@@ -38,8 +38,9 @@ export interface CgroupManager {
   pids(): number[];
   /** Whether the cgroup directory exists. */
   exists(): boolean;
-  freeze(): Promise<void>;
-  thaw(): Promise<void>;
+  /** Freeze every process and wait until the kernel reports it done (v2: timeoutMs, default 5000). */
+  freeze(opts?: { timeoutMs?: number }): Promise<void>;
+  thaw(opts?: { timeoutMs?: number }): Promise<void>;
   isFrozen(): boolean;
   /** Signal every process; SIGKILL (the default) waits until the cgroup is empty. */
   killAll(signal?: NodeJS.Signals | number, opts?: KillOptions): Promise<void>;
