@@ -1,0 +1,11 @@
+// Every case of the suite, in run order.
+import type { Case } from '../lib/case.ts';
+import { lifecycleCases } from './lifecycle.ts';
+
+export const allCases: Case[] = [...lifecycleCases];
+
+const seen = new Set<string>();
+for (const c of allCases) {
+  if (seen.has(c.name)) throw new Error(`duplicate case name ${c.name}`);
+  seen.add(c.name);
+}

@@ -1,0 +1,107 @@
+// Set-up and clean-up of a run: probe build, subreaper, rootfs template, one --root and one cgroup
+// parent per runtime; clean-up removes all of it, even after a failure or Ctrl-C.
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { buildTemplate, ensureProbe } from './bundle.ts';
+import type { RunEnv } from './case.ts';
+import { becomeSubreaper, detectHost, orphanChildren, reapOrphans, startReaper, stopReaper } from './host.ts';
+import { cgroupMounts, detectKind, rmCgroupTree, unmountUnder } from './runner.ts';
+import { runProcess } from './runtime.ts';
+import { sleep } from './case.ts';
+
+export interface Session {
+  runDir: string;
+  template: string;
+  envs: RunEnv[];
+  versions: Map<RunEnv, string>;
+}
+
+const sessions: Session[] = [];
+
+export async function openSession(bins: string[], label = 'conformance'): Promise<Session> {
+  ensureProbe();
+  await becomeSubreaper();
+  startReaper();
+  const runDir = `/tmp/hako-${label}-${process.pid}`;
+  rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  const template = join(runDir, 'template', 'rootfs');
+  const session: Session = { runDir, template, envs: [], versions: new Map() };
+  sessions.push(session);
+  buildTemplate(template);
+  const host = detectHost();
+  const tags = ['a', 'b', 'c', 'd'];
+  for (const [i, bin] of bins.entries()) {
+    const { kind, version } = await detectKind(bin);
+    const tag = tags[i] ?? `x${i}`;
+    const name = basename(bin).replace(/[^A-Za-z0-9_.-]/g, '_');
+    const env: RunEnv = {
+      bin,
+      kind,
+      tag,
+      root: `/run/hako-${label}-${name}-${process.pid}${bins.length > 1 ? `-${tag}` : ''}`,
+      runDir,
+      template,
+      host,
+      cgroupParent: `/hako-${label}-${process.pid}-${tag}`,
+    };
+    rmSync(env.root, { recursive: true, force: true });
+    mkdirSync(env.root, { recursive: true, mode: 0o700 });
+    session.envs.push(env);
+    session.versions.set(env, version);
+  }
+  return session;
+}
+
+/** Removes everything the session made. Returns what had to be removed by force (for leak reports). */
+export async function closeSession(session: Session): Promise<string[]> {
+  const leftovers: string[] = [];
+  for (const env of session.envs) {
+    if (existsSync(env.root)) {
+      for (const id of readdirSync(env.root)) {
+        leftovers.push(`state ${join(env.root, id)}`);
+        await runProcess(env.bin, ['--root', env.root, 'delete', '--force', id], { timeoutMs: 10_000 });
+      }
+    }
+  }
+  // Orphans reparented to us (a killed runtime's children, detached exec processes).
+  for (const st of orphanChildren()) {
+    if (st.state === 'Z') continue;
+    leftovers.push(`process ${st.pid} (${st.comm})`);
+    try {
+      process.kill(st.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  for (let i = 0; i < 20 && orphanChildren().length; i++) {
+    reapOrphans();
+    await sleep(25);
+  }
+  for (const m of await unmountUnder(session.runDir)) leftovers.push(`mount ${m}`);
+  for (const env of session.envs) {
+    for (const mount of cgroupMounts(env)) {
+      const dir = join(mount, env.cgroupParent);
+      if (!existsSync(dir)) continue;
+      const children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
+      for (const c of children) leftovers.push(`cgroup ${join(dir, c.name)}`);
+      for (let i = 0; i < 10 && !rmCgroupTree(dir); i++) await sleep(50);
+    }
+    rmSync(env.root, { recursive: true, force: true });
+  }
+  rmSync(session.runDir, { recursive: true, force: true });
+  const idx = sessions.indexOf(session);
+  if (idx >= 0) sessions.splice(idx, 1);
+  if (!sessions.length) stopReaper();
+  return leftovers;
+}
+
+/** On SIGINT/SIGTERM: clean up every open session, then exit. */
+export function cleanUpOnSignals(): void {
+  const handler = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`\n${sig}: cleaning up\n`);
+    void Promise.all([...sessions].map((s) => closeSession(s))).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
