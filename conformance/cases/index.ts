@@ -1,8 +1,9 @@
 // Every case of the suite, in run order.
 import type { Case } from '../lib/case.ts';
+import { clientCases } from './clients.ts';
 import { lifecycleCases } from './lifecycle.ts';
 
-export const allCases: Case[] = [...lifecycleCases];
+export const allCases: Case[] = [...lifecycleCases, ...clientCases];
 
 const seen = new Set<string>();
 for (const c of allCases) {
