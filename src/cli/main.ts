@@ -40,4 +40,4 @@ function report(err: unknown): number {
 
 // stdout and stderr are synchronous on Linux (files, pipes, ttys), so exiting here loses nothing;
 // exiting explicitly keeps a stray handle from holding a caller's pipe open.
-process.exit(await main(process.argv.slice(2)));
+void main(process.argv.slice(2)).then((code) => process.exit(code));
