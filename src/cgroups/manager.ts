@@ -137,14 +137,18 @@ export class Manager implements CgroupManager {
       } catch (err) {
         errors.push((err as Error).message);
       }
-    } else {
-      await this.waitEmpty(Date.now() + Math.min(timeoutMs, 500));
+    } else if (!(await this.waitEmpty(Date.now() + Math.min(timeoutMs, 500)))) {
+      // rmdir would only fail with EBUSY, hierarchy after hierarchy: say why, once, and keep it all.
+      const n = this.pids().length;
+      throw new HakoError(`cgroup: cannot remove ${this.v2?.dir ?? this.v1?.primaryDir()}: device or resource busy (${n} process(es) still running)`);
     }
     if (this.v1) errors.push(...(await this.v1.remove()));
     if (this.v2) errors.push(...(await this.v2.remove()));
     const leaves = new Set(Object.values(this.paths));
     removeCreatedParents(this.createdDirs, leaves);
-    this.createdDirs.length = 0;
+    // Forget only what is gone, so a failed destroy can be retried from state().
+    const left = this.createdDirs.filter((d) => existsSync(d));
+    this.createdDirs.splice(0, this.createdDirs.length, ...left);
     if (errors.length > 0) throw new HakoError(errors.join('; '));
   }
 
