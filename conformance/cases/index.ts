@@ -1,9 +1,11 @@
 // Every case of the suite, in run order.
 import type { Case } from '../lib/case.ts';
 import { clientCases } from './clients.ts';
+import { hookCases } from './hooks.ts';
 import { lifecycleCases } from './lifecycle.ts';
+import { processCases } from './process.ts';
 
-export const allCases: Case[] = [...lifecycleCases, ...clientCases];
+export const allCases: Case[] = [...lifecycleCases, ...clientCases, ...processCases, ...hookCases];
 
 const seen = new Set<string>();
 for (const c of allCases) {

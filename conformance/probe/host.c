@@ -3,7 +3,8 @@
  *   probe hook NAME LOG [ACTION...]
  *       An OCI hook. Reads the state JSON from stdin and appends one JSON line to LOG (O_APPEND):
  *       {"hook":NAME,"argv":[...],"stdin":"...","env":[...],"pid":N,"cwd":"...","ns":{...}}.
- *       Then runs the actions (exit:N, sleep:MS) so a hook can fail or be slow.
+ *       Then runs the actions (exit:N, sleep:MS) so a hook can fail or be slow; other arguments
+ *       are only recorded.
  *
  *   probe recv-fd SOCK console|seccomp [input:TEXT] [errno:N] [timeout:S]
  *       Listens on the AF_UNIX socket SOCK, prints {"listening":SOCK}, accepts one connection and
@@ -100,12 +101,8 @@ int hook_main(int argc, char **argv) {
 
   json_t none;
   json_init(&none);
-  for (int i = 4; i < argc; i++) {
-    if (!run_action(&none, argv[i])) {
-      fprintf(stderr, "probe hook: unknown action %s\n", argv[i]);
-      return 2;
-    }
-  }
+  /* Arguments that are not actions (exit:N, sleep:MS) are only recorded in argv. */
+  for (int i = 4; i < argc; i++) run_action(&none, argv[i]);
   return 0;
 }
 

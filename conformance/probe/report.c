@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -409,6 +411,24 @@ int report_item(json_t *j, const char *item, int argc, char **argv) {
     ssize_t n = readlink("/proc/self/exe", t, sizeof(t) - 1);
     t[n < 0 ? 0 : n] = '\0';
     json_kstr(j, item, t);
+  } else if (IS("sched")) {
+    json_key(j, item);
+    json_obj_begin(j);
+    json_kint(j, "policy", sched_getscheduler(0) & ~SCHED_RESET_ON_FORK);
+    errno = 0;
+    json_kint(j, "nice", getpriority(PRIO_PROCESS, 0));
+    /* ioprio_get(IOPRIO_WHO_PROCESS, self): class in bits 13+, data in the low 13 bits. */
+    long io = syscall(SYS_ioprio_get, 1, 0);
+    json_kint(j, "ioprioClass", io < 0 ? -1 : io >> 13);
+    json_kint(j, "ioprioData", io < 0 ? -1 : io & 0x1fff);
+    cpu_set_t set;
+    json_key(j, "cpus");
+    json_arr_begin(j);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+      for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set)) json_int(j, c);
+    json_arr_end(j);
+    json_obj_end(j);
   } else if (IS("personality")) {
     json_kint(j, item, personality(0xffffffff));
   } else if (IS("file")) {
