@@ -3,7 +3,7 @@
 //
 //   const cg = cgroupManagerFor({ id, cgroupsPath: spec.linux?.cgroupsPath, systemd: flags.systemdCgroup });
 //   const created = cg.create();            // mkdir everywhere (throws if the cgroup has processes)
-//   cg.apply(spec.linux?.resources ?? {});  // optional: limits; returns warnings
+//   cg.apply(spec.linux?.resources ?? {}, { devices: spec.linux?.devices }); // limits; returns warnings
 //   cg.addProcess(executorPid);             // before the executor clones the init
 //   saveState({ cgroups: cg.state() });     // { mode, paths, created }
 //   …
