@@ -3,26 +3,33 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HakoError } from '../errors.ts';
-import { mkdirOne, sleep, subCgroups, tryRmdir } from './fsutil.ts';
+import { errnoCode, mkdirOne, sleep, subCgroups, tryRmdir } from './fsutil.ts';
 
 /**
  * mkdir -p `dir`, pushing every directory this call created onto `created` (top-down), so the
  * caller can later remove exactly those. Returns the directories created by this call.
  */
 export function makeCgroupDirs(dir: string, created: string[]): string[] {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) {
-    if (d === '/') break;
-    missing.unshift(d);
-  }
   const mine: string[] = [];
-  for (const d of missing) {
-    if (mkdirOne(d)) {
-      created.push(d);
-      mine.push(d);
+  for (let attempt = 0; ; attempt++) {
+    const missing: string[] = [];
+    for (let d = dir; !existsSync(d); d = dirname(d)) {
+      if (d === '/') break;
+      missing.unshift(d);
+    }
+    try {
+      for (const d of missing) {
+        if (mkdirOne(d)) {
+          created.push(d);
+          mine.push(d);
+        }
+      }
+      return mine;
+    } catch (err) {
+      // A shared parent removed meanwhile by another container's delete: walk again.
+      if (errnoCode(err) !== 'ENOENT' || attempt >= 3) throw err;
     }
   }
-  return mine;
 }
 
 /** Sub-cgroups first, then `dir`. Returns the first errno that stopped it, undefined when gone. */
