@@ -1,0 +1,93 @@
+/* Shared declarations of hako-executor: the op type, field accessors, state and the op handlers. */
+#ifndef HAKO_EXECUTOR_H
+#define HAKO_EXECUTOR_H
+
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocol.h"
+
+/* One decoded op. Strings are NUL-terminated copies; integers are 8-byte fields. */
+struct op {
+	uint32_t code;
+	uint32_t step;
+	uint32_t nfields;
+	char **field;     /* field[i]: bytes of field i, followed by a NUL */
+	uint32_t *len;    /* len[i]: length of field i without the NUL */
+};
+
+/* Handler result: OK, SKIPPED (nothing to do, e.g. a missing optional path) or FAIL (errno set). */
+enum { FAIL = -1, OK = 0, SKIPPED = 1 };
+
+typedef int (*op_fn)(const struct op *op);
+
+/* Field accessors: a field of the wrong kind or index is a protocol error (the executor exits). */
+const char *f_str(const struct op *op, uint32_t i);
+uint64_t f_u64(const struct op *op, uint32_t i);
+int64_t f_i64(const struct op *op, uint32_t i);
+
+/* The name of the system call a handler is about to make, reported with its errno on failure. */
+extern const char *g_call;
+#define CALL(name) (g_call = (name))
+
+/* fds the plan refers to by number (root directory, fifo, console socket, …); -1 when empty. */
+extern int g_slots[NSLOTS];
+int slot_get(int64_t slot);             /* the fd in `slot`, or -1 with errno EBADF */
+int slot_set(int64_t slot, int fd);     /* stores fd, closing what was there */
+int root_fd(int64_t slot);              /* slot < 0: AT_FDCWD (host paths); else the slot's fd */
+
+/* Paths inside a root (fs_ops.c). */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+int open_path(int rootfd, const char *path, int create);
+
+/* Channel to node, the init <-> executor socket, the executable FIND_EXEC chose. */
+extern int g_chan;
+extern int g_internal;
+extern char *g_exec_path;
+int send_msg(uint32_t type, const void *payload, size_t len);
+void report(uint32_t step, int err, const char *text);
+int wait_sync_reply(void);
+
+/* Handlers (one file per concern). */
+int op_open(const struct op *op);
+int op_close(const struct op *op);
+int op_write_file(const struct op *op);
+int op_mkfifo(const struct op *op);
+int op_mount(const struct op *op);
+int op_bind(const struct op *op);
+int op_setattr(const struct op *op);
+int op_mknod(const struct op *op);
+int op_symlink(const struct op *op);
+int op_mask(const struct op *op);
+int op_pivot_root(const struct op *op);
+int op_move_root(const struct op *op);
+int op_mkpath(const struct op *op);
+int op_chdir(const struct op *op);
+
+int op_setns(const struct op *op);
+int op_unshare(const struct op *op);
+int op_sethostname(const struct op *op);
+int op_setdomainname(const struct op *op);
+int op_setsid(const struct op *op);
+int op_no_new_privs(const struct op *op);
+int op_setrlimit(const struct op *op);
+int op_cap_bounding(const struct op *op);
+int op_keepcaps(const struct op *op);
+int op_setgroups(const struct op *op);
+int op_setid(const struct op *op);
+int op_capset(const struct op *op);
+int op_ambient(const struct op *op);
+int op_umask(const struct op *op);
+int op_close_fds(const struct op *op);
+int op_keyring(const struct op *op);
+int op_find_exec(const struct op *op);
+int op_exec(const struct op *op);
+int op_link_up(const struct op *op);
+
+int op_connect(const struct op *op);
+int op_terminal(const struct op *op);
+int op_dup_stdio(const struct op *op);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * hako-executor: performs a plan compiled by hako (src/plan/) and reports each step.
+ *
+ *   hako-executor <channel fd>
+ *
+ * fds 0-2 are the container's stdio, 3..channel-1 the preserved fds, <channel fd> is a
+ * SOCK_SEQPACKET socket to node. The executor reads the whole plan (three stages of ops, then
+ * END), runs the executor stage (setns, unshare, mkfifo, ...), clones the init with the plan's
+ * namespace flags, runs the parent stage on the init's behalf (id maps), releases the init, and
+ * reports READY with the init's host pid once the init is about to wait on the exec fifo. Then it
+ * exits (detached) or waits for the init and exits with its status (foreground).
+ *
+ * It decides nothing: every path, flag, mode and id comes from the plan. The first failing step
+ * is reported with its errno; the init is killed and reaped and the executor exits 1.
+ * This file: the channel, plan decoding, the stages and the clone. See native/README.md.
+ */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int g_chan = -1;
+int g_internal = -1;
+int g_slots[NSLOTS];
+const char *g_call = "";
+char *g_exec_path;
+static pid_t g_child;
+
+/* ---- channel ---- */
+
+int send_msg(uint32_t type, const void *payload, size_t len)
+{
+	uint32_t hdr[2] = { type, (uint32_t)len };
+	struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)payload, len } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	ssize_t n;
+	do
+		n = sendmsg(g_chan, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -1 : 0;
+}
+
+static void send_u32_text(uint32_t type, uint32_t a, int has_b, uint32_t b, const char *text)
+{
+	char buf[512];
+	size_t off = 0, tl = strlen(text);
+	memcpy(buf, &a, 4), off = 4;
+	if (has_b)
+		memcpy(buf + off, &b, 4), off += 4;
+	if (tl > sizeof buf - off)
+		tl = sizeof buf - off;
+	memcpy(buf + off, text, tl);
+	send_msg(type, buf, off + tl);
+}
+
+void report(uint32_t step, int err, const char *text)
+{
+	send_u32_text(MSG_REPORT, step, 1, (uint32_t)err, text);
+}
+
+static void kill_child(void)
+{
+	if (g_child > 0) {
+		kill(g_child, SIGKILL);
+		while (waitpid(g_child, NULL, 0) < 0 && errno == EINTR)
+			;
+		g_child = 0;
+	}
+}
+
+/* A failure outside any step: tell node, kill the init, exit. */
+static void __attribute__((noreturn)) fatal(int err, const char *text)
+{
+	send_u32_text(MSG_ERROR, (uint32_t)err, 0, 0, text);
+	kill_child();
+	_exit(2);
+}
+
+/* Reads one packet into a fresh buffer; returns its type, or 0 at EOF. */
+static uint32_t recv_packet(char **payload, uint32_t *plen)
+{
+	ssize_t n;
+	do
+		n = recv(g_chan, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		fatal(errno, "recv");
+	if (n < 8)
+		fatal(EPROTO, "short packet");
+	char *buf = malloc((size_t)n);
+	if (!buf)
+		fatal(ENOMEM, "malloc");
+	ssize_t m;
+	do
+		m = recv(g_chan, buf, (size_t)n, 0);
+	while (m < 0 && errno == EINTR);
+	if (m != n)
+		fatal(m < 0 ? errno : EPROTO, "recv");
+	uint32_t hdr[2];
+	memcpy(hdr, buf, 8);
+	if (hdr[1] != (uint32_t)(n - 8))
+		fatal(EPROTO, "packet length does not match its header");
+	*payload = buf + 8;
+	*plen = hdr[1];
+	return hdr[0];
+}
+
+int wait_sync_reply(void)
+{
+	for (;;) {
+		char *p;
+		uint32_t len;
+		uint32_t type = recv_packet(&p, &len);
+		if (type == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		if (type == MSG_SYNC_REPLY && len >= 4) {
+			uint32_t err;
+			memcpy(&err, p, 4);
+			free(p - 8);
+			errno = (int)err;
+			return err ? -1 : 0;
+		}
+		free(p - 8);
+	}
+}
+
+/* ---- fields ---- */
+
+static void __attribute__((noreturn)) bad_field(const struct op *op, uint32_t i, const char *want)
+{
+	char text[128];
+	snprintf(text, sizeof text, "step %u: field %u is not %s", op->step, i, want);
+	fatal(EPROTO, text);
+}
+
+const char *f_str(const struct op *op, uint32_t i)
+{
+	if (i >= op->nfields)
+		bad_field(op, i, "present");
+	if (memchr(op->field[i], 0, op->len[i]))
+		bad_field(op, i, "a string");
+	return op->field[i];
+}
+
+uint64_t f_u64(const struct op *op, uint32_t i)
+{
+	uint64_t v;
+	if (i >= op->nfields || op->len[i] != 8)
+		bad_field(op, i, "an integer");
+	memcpy(&v, op->field[i], 8);
+	return v;
+}
+
+int64_t f_i64(const struct op *op, uint32_t i)
+{
+	return (int64_t)f_u64(op, i);
+}
+
+/* ---- slots ---- */
+
+int slot_get(int64_t slot)
+{
+	if (slot < 0 || slot >= NSLOTS || g_slots[slot] < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return g_slots[slot];
+}
+
+int slot_set(int64_t slot, int fd)
+{
+	if (slot < 0 || slot >= NSLOTS) {
+		close(fd);
+		errno = EBADF;
+		return -1;
+	}
+	if (g_slots[slot] >= 0)
+		close(g_slots[slot]);
+	g_slots[slot] = fd;
+	return 0;
+}
+
+int root_fd(int64_t slot)
+{
+	return slot < 0 ? AT_FDCWD : slot_get(slot);
+}
+
+/* ---- ops ---- */
+
+static int op_clone_placeholder(const struct op *op);
+static int op_write_child(const struct op *op);
+static int op_sync(const struct op *op);
+static int op_ready(const struct op *op);
+static int op_wait_fifo(const struct op *op);
+
+static const struct {
+	const char *name;
+	op_fn fn;
+	uint32_t nfields; /* exact count, or the minimum for ops ending in lists */
+	int lists;        /* number of trailing list fields */
+} OPS[OP_MAX] = {
+	[OP_OPEN] = { "open", op_open, 4, 0 },
+	[OP_CLOSE] = { "close", op_close, 1, 0 },
+	[OP_SETNS] = { "setns", op_setns, 2, 0 },
+	[OP_UNSHARE] = { "unshare", op_unshare, 1, 0 },
+	[OP_WRITE_FILE] = { "write", op_write_file, 4, 0 },
+	[OP_MKFIFO] = { "mkfifo", op_mkfifo, 4, 0 },
+	[OP_CONNECT] = { "connect", op_connect, 2, 0 },
+	[OP_CLONE] = { "clone", op_clone_placeholder, 2, 0 },
+	[OP_WRITE_CHILD] = { "write", op_write_child, 2, 0 },
+	[OP_SYNC] = { "sync", op_sync, 1, 0 },
+	[OP_SETHOSTNAME] = { "sethostname", op_sethostname, 1, 0 },
+	[OP_SETDOMAINNAME] = { "setdomainname", op_setdomainname, 1, 0 },
+	[OP_MOUNT] = { "mount", op_mount, 7, 0 },
+	[OP_BIND] = { "bind", op_bind, 9, 0 },
+	[OP_SETATTR] = { "mount_setattr", op_setattr, 7, 0 },
+	[OP_MKNOD] = { "mknod", op_mknod, 7, 0 },
+	[OP_SYMLINK] = { "symlink", op_symlink, 4, 0 },
+	[OP_MASK] = { "mask", op_mask, 3, 0 },
+	[OP_PIVOT_ROOT] = { "pivot_root", op_pivot_root, 1, 0 },
+	[OP_MOVE_ROOT] = { "move_root", op_move_root, 1, 0 },
+	[OP_MKPATH] = { "mkpath", op_mkpath, 3, 0 },
+	[OP_CHDIR] = { "chdir", op_chdir, 1, 0 },
+	[OP_SETSID] = { "setsid", op_setsid, 0, 0 },
+	[OP_TERMINAL] = { "terminal", op_terminal, 6, 0 },
+	[OP_DUP_STDIO] = { "dup_stdio", op_dup_stdio, 1, 0 },
+	[OP_NO_NEW_PRIVS] = { "no_new_privs", op_no_new_privs, 0, 0 },
+	[OP_SETRLIMIT] = { "setrlimit", op_setrlimit, 3, 0 },
+	[OP_CAP_BOUNDING] = { "cap_bounding", op_cap_bounding, 1, 0 },
+	[OP_KEEPCAPS] = { "keepcaps", op_keepcaps, 1, 0 },
+	[OP_SETGROUPS] = { "setgroups", op_setgroups, 1, 1 },
+	[OP_SETID] = { "setid", op_setid, 2, 0 },
+	[OP_CAPSET] = { "capset", op_capset, 3, 0 },
+	[OP_AMBIENT] = { "ambient", op_ambient, 1, 0 },
+	[OP_UMASK] = { "umask", op_umask, 1, 0 },
+	[OP_CLOSE_FDS] = { "close_fds", op_close_fds, 1, 0 },
+	[OP_KEYRING] = { "keyring", op_keyring, 2, 0 },
+	[OP_FIND_EXEC] = { "find_exec", op_find_exec, 1, 1 },
+	[OP_READY] = { "ready", op_ready, 0, 0 },
+	[OP_WAIT_FIFO] = { "wait_fifo", op_wait_fifo, 1, 0 },
+	[OP_EXEC] = { "exec", op_exec, 2, 2 },
+	[OP_LINK_UP] = { "link_up", op_link_up, 1, 0 },
+};
+
+/* Checks the field count; lists are a count field followed by that many fields. */
+static void check_fields(const struct op *op)
+{
+	uint32_t want = OPS[op->code].nfields;
+	if (OPS[op->code].lists == 0) {
+		if (op->nfields != want)
+			bad_field(op, op->nfields, "expected (wrong field count)");
+		return;
+	}
+	/* fixed fields first, then `lists` lists, each count + elements */
+	uint32_t i = want - (uint32_t)OPS[op->code].lists;
+	for (int l = 0; l < OPS[op->code].lists; l++) {
+		uint64_t count = f_u64(op, i);
+		if (count > op->nfields - i - 1)
+			bad_field(op, i, "a valid list count");
+		i += 1 + (uint32_t)count;
+	}
+	if (i != op->nfields)
+		bad_field(op, i, "expected (wrong field count)");
+}
+
+static int run_op(const struct op *op)
+{
+	errno = 0;
+	CALL(OPS[op->code].name);
+	int r = OPS[op->code].fn(op);
+	if (r == FAIL) {
+		int e = errno ? errno : EIO;
+		report(op->step, e, g_call);
+		return -1;
+	}
+	report(op->step, 0, r == SKIPPED ? "skipped" : OPS[op->code].name);
+	return 0;
+}
+
+/* ---- the plan ---- */
+
+struct stage {
+	struct op *ops;
+	size_t n, cap;
+};
+static struct stage g_stage[3]; /* executor, parent, init */
+
+static void decode_op(uint32_t type, char *p, uint32_t len)
+{
+	struct stage *s = &g_stage[type - MSG_OP_EXECUTOR];
+	struct op op = { 0 };
+	if (len < 12)
+		fatal(EPROTO, "short op");
+	memcpy(&op.code, p, 4);
+	memcpy(&op.step, p + 4, 4);
+	memcpy(&op.nfields, p + 8, 4);
+	if (op.code == 0 || op.code >= OP_MAX || !OPS[op.code].fn)
+		fatal(EPROTO, "unknown opcode");
+	if (op.nfields > len / 4)
+		fatal(EPROTO, "bad field count");
+	op.field = calloc(op.nfields + 1, sizeof *op.field);
+	op.len = calloc(op.nfields + 1, sizeof *op.len);
+	char *data = malloc(len + op.nfields + 1);
+	if (!op.field || !op.len || !data)
+		fatal(ENOMEM, "malloc");
+	uint32_t off = 12;
+	for (uint32_t i = 0; i < op.nfields; i++) {
+		uint32_t fl;
+		if (len - off < 4)
+			fatal(EPROTO, "truncated field");
+		memcpy(&fl, p + off, 4);
+		off += 4;
+		if (fl > len - off)
+			fatal(EPROTO, "truncated field");
+		memcpy(data, p + off, fl);
+		data[fl] = 0;
+		op.field[i] = data;
+		op.len[i] = fl;
+		data += fl + 1;
+		off += fl;
+	}
+	if (off != len)
+		fatal(EPROTO, "trailing bytes in op");
+	check_fields(&op);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->ops = realloc(s->ops, s->cap * sizeof *s->ops);
+		if (!s->ops)
+			fatal(ENOMEM, "malloc");
+	}
+	s->ops[s->n++] = op;
+}
+
+static void read_plan(void)
+{
+	for (;;) {
+		char *p;
+		uint32_t len;
+		uint32_t type = recv_packet(&p, &len);
+		if (type == 0)
+			_exit(1); /* node went away before sending the whole plan */
+		if (type == MSG_END) {
+			free(p - 8);
+			return;
+		}
+		if (type < MSG_OP_EXECUTOR || type > MSG_OP_INIT)
+			fatal(EPROTO, "unexpected packet type");
+		decode_op(type, p, len);
+		free(p - 8);
+	}
+}
+
+/* ---- ops tied to the clone ---- */
+
+static int op_clone_placeholder(const struct op *op)
+{
+	(void)op;
+	errno = EPROTO;
+	return FAIL; /* only valid as the last executor op, handled by run_clone */
+}
+
+static int op_write_child(const struct op *op)
+{
+	char path[64];
+	const char *content = f_str(op, 1);
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)g_child, f_str(op, 0));
+	CALL("open");
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return FAIL;
+	CALL("write");
+	ssize_t n = write(fd, content, op->len[1]);
+	int e = errno;
+	close(fd);
+	if (n != (ssize_t)op->len[1]) {
+		errno = n < 0 ? e : EIO;
+		return FAIL;
+	}
+	return OK;
+}
+
+static int op_sync(const struct op *op)
+{
+	send_u32_text(MSG_SYNC, op->step, 0, 0, f_str(op, 0));
+	CALL("sync");
+	return wait_sync_reply() < 0 ? FAIL : OK;
+}
+
+static int op_ready(const struct op *op)
+{
+	(void)op;
+	CALL("prctl");
+	if (prctl(PR_SET_PDEATHSIG, 0) < 0)
+		return FAIL;
+	CALL("write");
+	if (write(g_internal, "R", 1) != 1)
+		return FAIL;
+	close(g_internal);
+	g_internal = -1;
+	return OK;
+}
+
+static int op_wait_fifo(const struct op *op)
+{
+	char path[64];
+	int fd = slot_get(f_i64(op, 0));
+	if (fd < 0)
+		return FAIL;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	CALL("open");
+	int w;
+	do
+		w = open(path, O_WRONLY | O_CLOEXEC);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return FAIL;
+	CALL("write");
+	ssize_t n = write(w, "0", 1);
+	int e = errno;
+	close(w);
+	slot_set(f_i64(op, 0), -1);
+	if (n != 1) {
+		errno = n < 0 ? e : EIO;
+		return FAIL;
+	}
+	return OK;
+}
+
+/* ---- stages ---- */
+
+static void __attribute__((noreturn)) run_init(void)
+{
+	char c;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Wait until the parent has written the id maps. EOF: the parent failed and reported. */
+	if (read(g_internal, &c, 1) != 1)
+		_exit(1);
+	for (size_t i = 0; i < g_stage[2].n; i++)
+		if (run_op(&g_stage[2].ops[i]) < 0)
+			_exit(1);
+	_exit(0);
+}
+
+static int wait_status(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 255;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 255;
+}
+
+static void __attribute__((noreturn)) run_clone(const struct op *op)
+{
+	int sp[2];
+	uint64_t flags = f_u64(op, 0);
+	int foreground = f_u64(op, 1) != 0;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		report(op->step, errno, "socketpair");
+		_exit(1);
+	}
+	/* Raw clone with fork semantics: the child continues here on a copy of our stack. */
+	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)((flags & ~0xffULL) | SIGCHLD), NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		report(op->step, errno, "clone");
+		_exit(1);
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		g_internal = sp[1];
+		run_init();
+	}
+	close(sp[1]);
+	g_internal = sp[0];
+	g_child = pid;
+	report(op->step, 0, "clone");
+	uint32_t p32 = (uint32_t)pid;
+	send_msg(MSG_PID, &p32, 4);
+
+	for (size_t i = 0; i < g_stage[1].n; i++) {
+		if (run_op(&g_stage[1].ops[i]) < 0) {
+			kill_child();
+			_exit(1);
+		}
+	}
+	if (write(g_internal, "G", 1) != 1) {
+		kill_child();
+		fatal(errno, "releasing the init");
+	}
+	char c;
+	ssize_t n;
+	do
+		n = read(g_internal, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		/* The init failed (it reported the step) or died. */
+		int status = wait_status(pid);
+		g_child = 0;
+		if (status != 1) {
+			char text[96];
+			snprintf(text, sizeof text, "init exited before it was ready (status %d)", status);
+			send_u32_text(MSG_ERROR, ECHILD, 0, 0, text);
+		}
+		_exit(1);
+	}
+	send_msg(MSG_READY, &p32, 4);
+	if (!foreground)
+		_exit(0);
+	close(g_chan);
+	close(g_internal);
+	_exit(wait_status(pid));
+}
+
+int main(int argc, char **argv)
+{
+	char *end;
+	if (argc != 2) {
+		fprintf(stderr, "usage: hako-executor <channel fd>\n(started by hako; see native/README.md)\n");
+		return 2;
+	}
+	long chan = strtol(argv[1], &end, 10);
+	if (*end || chan < 3 || chan > INT_MAX || fcntl((int)chan, F_GETFD) < 0) {
+		fprintf(stderr, "hako-executor: %s is not an open fd\n", argv[1]);
+		return 2;
+	}
+	g_chan = (int)chan;
+	fcntl(g_chan, F_SETFD, FD_CLOEXEC);
+	for (int i = 0; i < NSLOTS; i++)
+		g_slots[i] = -1;
+
+	read_plan();
+	struct stage *ex = &g_stage[0];
+	for (size_t i = 0; i < ex->n; i++) {
+		if (ex->ops[i].code == OP_CLONE) {
+			if (i != ex->n - 1)
+				fatal(EPROTO, "clone must be the last executor op");
+			run_clone(&ex->ops[i]);
+		}
+		if (run_op(&ex->ops[i]) < 0)
+			_exit(1);
+	}
+	fatal(EPROTO, "plan has no clone op");
+}

@@ -1,0 +1,270 @@
+/*
+ * Process ops: namespaces, names, limits, credentials, capabilities, fds, and the final execve.
+ * Credentials use raw system calls: the init was made by a raw clone, so glibc's per-thread
+ * bookkeeping is the parent's, and nothing here should depend on it.
+ */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int op_setns(const struct op *op)
+{
+	int fd = slot_get(f_i64(op, 0));
+	if (fd < 0)
+		return FAIL;
+	CALL("setns");
+	return setns(fd, (int)f_u64(op, 1)) < 0 ? FAIL : OK;
+}
+
+int op_unshare(const struct op *op)
+{
+	CALL("unshare");
+	return unshare((int)f_u64(op, 0)) < 0 ? FAIL : OK;
+}
+
+int op_sethostname(const struct op *op)
+{
+	CALL("sethostname");
+	return sethostname(f_str(op, 0), op->len[0]) < 0 ? FAIL : OK;
+}
+
+int op_setdomainname(const struct op *op)
+{
+	CALL("setdomainname");
+	return setdomainname(f_str(op, 0), op->len[0]) < 0 ? FAIL : OK;
+}
+
+int op_setsid(const struct op *op)
+{
+	(void)op;
+	CALL("setsid");
+	return setsid() < 0 ? FAIL : OK;
+}
+
+int op_no_new_privs(const struct op *op)
+{
+	(void)op;
+	CALL("prctl");
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? FAIL : OK;
+}
+
+int op_setrlimit(const struct op *op)
+{
+	struct rlimit rl = { .rlim_cur = f_u64(op, 1), .rlim_max = f_u64(op, 2) };
+	CALL("setrlimit");
+	return setrlimit((int)f_u64(op, 0), &rl) < 0 ? FAIL : OK;
+}
+
+/* Drops every capability not in `keep` from the bounding set; EINVAL marks the end of the list. */
+int op_cap_bounding(const struct op *op)
+{
+	uint64_t keep = f_u64(op, 0);
+	CALL("prctl");
+	for (int cap = 0; cap < 64; cap++) {
+		if (keep & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;
+			return FAIL;
+		}
+	}
+	return OK;
+}
+
+int op_keepcaps(const struct op *op)
+{
+	CALL("prctl");
+	return prctl(PR_SET_KEEPCAPS, f_u64(op, 0) ? 1 : 0, 0, 0, 0) < 0 ? FAIL : OK;
+}
+
+int op_setgroups(const struct op *op)
+{
+	uint64_t n = f_u64(op, 0);
+	gid_t *gids = calloc(n ? n : 1, sizeof *gids);
+	if (!gids)
+		return FAIL;
+	for (uint64_t i = 0; i < n; i++)
+		gids[i] = (gid_t)f_u64(op, 1 + (uint32_t)i);
+	CALL("setgroups");
+	long r = syscall(SYS_setgroups, (size_t)n, gids);
+	int e = errno;
+	free(gids);
+	errno = e;
+	return r < 0 ? FAIL : OK;
+}
+
+int op_setid(const struct op *op)
+{
+	uid_t uid = (uid_t)f_u64(op, 0);
+	gid_t gid = (gid_t)f_u64(op, 1);
+	CALL("setresgid");
+	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+		return FAIL;
+	CALL("setresuid");
+	return syscall(SYS_setresuid, uid, uid, uid) < 0 ? FAIL : OK;
+}
+
+int op_capset(const struct op *op)
+{
+	uint64_t e = f_u64(op, 0), p = f_u64(op, 1), i = f_u64(op, 2);
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2] = {
+		{ .effective = (uint32_t)e, .permitted = (uint32_t)p, .inheritable = (uint32_t)i },
+		{ .effective = (uint32_t)(e >> 32), .permitted = (uint32_t)(p >> 32), .inheritable = (uint32_t)(i >> 32) },
+	};
+	CALL("capset");
+	return syscall(SYS_capset, &hdr, data) < 0 ? FAIL : OK;
+}
+
+int op_ambient(const struct op *op)
+{
+	uint64_t mask = f_u64(op, 0);
+	CALL("prctl");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return FAIL;
+	for (int cap = 0; cap < 64; cap++)
+		if ((mask & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			return FAIL;
+	return OK;
+}
+
+int op_umask(const struct op *op)
+{
+	umask((mode_t)f_u64(op, 0));
+	return OK;
+}
+
+/* Marks every fd from `first` up close-on-exec: nothing we or our caller held reaches the process. */
+int op_close_fds(const struct op *op)
+{
+	unsigned first = (unsigned)f_u64(op, 0);
+	CALL("close_range");
+	if (close_range(first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return OK;
+	if (errno != ENOSYS && errno != EINVAL)
+		return FAIL;
+	/* Older kernels: the same through /proc/self/fd. */
+	for (int fd = (int)first; fd < 65536; fd++) {
+		int flags = fcntl(fd, F_GETFD);
+		if (flags >= 0)
+			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
+	return OK;
+}
+
+/* Joins a new session keyring named `name` and adds permission bits to it. */
+int op_keyring(const struct op *op)
+{
+	char desc[512];
+	CALL("keyctl");
+	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, f_str(op, 0));
+	if (id < 0)
+		return errno == ENOSYS ? SKIPPED : FAIL;
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1);
+	if (n < 0)
+		return FAIL;
+	desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+	/* "type;uid;gid;perm;description", perm in hex */
+	char *p = desc;
+	for (int i = 0; i < 3 && p; i++)
+		if ((p = strchr(p, ';')))
+			p++;
+	if (!p) {
+		errno = EINVAL;
+		return FAIL;
+	}
+	unsigned long perm = strtoul(p, NULL, 16) | (unsigned long)f_u64(op, 1);
+	return syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0 ? FAIL : OK;
+}
+
+/* Picks the first candidate that is an executable regular file; TS computed the list from PATH. */
+int op_find_exec(const struct op *op)
+{
+	uint64_t n = f_u64(op, 0);
+	int err = ENOENT;
+	CALL("exec");
+	for (uint64_t i = 0; i < n; i++) {
+		const char *path = f_str(op, 1 + (uint32_t)i);
+		struct stat st;
+		if (stat(path, &st) < 0 || S_ISDIR(st.st_mode)) {
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0) {
+			err = EACCES;
+			continue;
+		}
+		g_exec_path = op->field[1 + i];
+		return OK;
+	}
+	errno = err;
+	return FAIL;
+}
+
+int op_exec(const struct op *op)
+{
+	uint32_t argc = (uint32_t)f_u64(op, 0);
+	uint32_t envc = (uint32_t)f_u64(op, 1 + argc);
+	char **argv = calloc(argc + 1, sizeof *argv);
+	char **envp = calloc(envc + 1, sizeof *envp);
+	if (!argv || !envp)
+		return FAIL;
+	for (uint32_t i = 0; i < argc; i++)
+		argv[i] = op->field[1 + i];
+	for (uint32_t i = 0; i < envc; i++)
+		envp[i] = op->field[2 + argc + i];
+	CALL("execve");
+	if (!g_exec_path) {
+		errno = ENOENT;
+		return FAIL;
+	}
+	execve(g_exec_path, argv, envp);
+	/* Past the fifo nobody may be listening on the channel: say it on stderr too. */
+	int e = errno;
+	dprintf(2, "hako: exec %s: %s\n", g_exec_path, strerror(e));
+	report(op->step, e, "execve");
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+/* Brings a network interface up (the loopback of a new network namespace). */
+int op_link_up(const struct op *op)
+{
+	struct ifreq ifr = { 0 };
+	if (op->len[0] >= IFNAMSIZ) {
+		errno = ENAMETOOLONG;
+		return FAIL;
+	}
+	memcpy(ifr.ifr_name, f_str(op, 0), op->len[0]);
+	CALL("socket");
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return FAIL;
+	int r = FAIL;
+	CALL("ioctl(SIOCGIFFLAGS)");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		CALL("ioctl(SIOCSIFFLAGS)");
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) == 0)
+			r = OK;
+	}
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}

@@ -1,0 +1,74 @@
+// One koffi handle to libc, loaded on first use (importing koffi costs ~10 ms: never at module top
+// level). Bindings are declared with their C prototype and made once:
+//
+//   const pidfdOpen = await libcFunction('int pidfd_open(int pid, unsigned int flags)');
+//   const fd = pidfdOpen(pid, 0) as number;
+//   if (fd < 0) throw systemError('pidfd_open', lastErrno());
+//
+// lastErrno() is koffi's saved errno of the last call on this thread: read it right after the call.
+import { getSystemErrorMap } from 'node:util';
+import type { LibraryHandle } from 'koffi';
+
+type Koffi = typeof import('koffi');
+/** A bound libc function (koffi converts arguments and the result). */
+export type KoffiFunction = ReturnType<LibraryHandle['func']>;
+
+let loading: Promise<{ koffi: Koffi; lib: LibraryHandle }> | undefined;
+let koffiModule: Koffi | undefined;
+const functions = new Map<string, KoffiFunction>();
+
+async function load(): Promise<{ koffi: Koffi; lib: LibraryHandle }> {
+  loading ??= (async () => {
+    const mod = (await import('koffi')) as Koffi & { default?: Koffi };
+    const koffi = mod.default ?? mod;
+    koffiModule = koffi;
+    return { koffi, lib: koffi.load('libc.so.6') };
+  })();
+  return loading;
+}
+
+/** A libc function from its C prototype (koffi syntax: `_Out_ int *sv` for out-pointers). */
+export async function libcFunction(prototype: string): Promise<KoffiFunction> {
+  let fn = functions.get(prototype);
+  if (!fn) {
+    const { lib } = await load();
+    fn = lib.func(prototype);
+    functions.set(prototype, fn);
+  }
+  return fn;
+}
+
+/** errno of the last libc call made through koffi. */
+export function lastErrno(): number {
+  if (!koffiModule) throw new Error('libc: no call made yet');
+  return koffiModule.errno();
+}
+
+/** `EINVAL`, `invalid argument` for an errno number (node's own table). */
+export function errnoName(errno: number): { code: string; text: string } {
+  const entry = getSystemErrorMap().get(-errno);
+  return entry ? { code: entry[0], text: entry[1] } : { code: `E${errno}`, text: `errno ${errno}` };
+}
+
+/** An Error like node's system errors: message `<call>: <text>`, with code and errno. */
+export function systemError(call: string, errno: number): NodeJS.ErrnoException {
+  const { code, text } = errnoName(errno);
+  const err = new Error(`${call}: ${text}`) as NodeJS.ErrnoException;
+  err.code = code;
+  err.errno = errno;
+  err.syscall = call;
+  return err;
+}
+
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_CLOEXEC = 0x80000;
+
+/** socketpair(2): two connected sockets. Pass SOCK_CLOEXEC in `type` unless a child must inherit them. */
+export async function socketpair(domain: number, type: number, protocol = 0): Promise<[number, number]> {
+  const fn = await libcFunction('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+  const sv = new Int32Array(2);
+  if ((fn(domain, type, protocol, sv) as number) < 0) throw systemError('socketpair', lastErrno());
+  return [sv[0]!, sv[1]!];
+}

@@ -1,0 +1,455 @@
+// compilePlan: a validated config.json (+ what isn't in it) → the ordered steps the executor and the
+// init perform. Pure: no fs, no syscalls; host facts come in through ctx.hostFacts.
+// The order follows runc 1.1 (nsexec.c, rootfs_linux.go, standard_init_linux.go) unless noted.
+import { posix } from 'node:path';
+import { ConfigError, HakoError, NotImplementedError } from '../errors.ts';
+import { CAPABILITIES, RLIMITS } from '../spec/capabilities.ts';
+import type { LinuxIDMapping, Mount, Spec } from '../spec/types.ts';
+import { CLONE, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
+import { bindAttributes, parseMountOptions } from './mount-options.ts';
+import { CREATE, EXISTS, NSLOTS, type OpArgs, type OpName, type Stage } from './protocol.ts';
+import type { HostFacts, Plan, PlanContext, Step } from './types.ts';
+
+/** fd slots in the executor (see protocol.ts). */
+export const SLOT = Object.freeze({ HOST: -1, ROOT: 0, FIFO: 1, CONSOLE: 2, PTY: 3, NS_BASE: 4 });
+
+// runc's AllowedDevices that have a path: made in every container that sets up its own /dev.
+const DEFAULT_DEVICES: readonly { path: string; major: number; minor: number }[] = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+];
+
+const DEV_SYMLINKS: readonly [string, string][] = [
+  ['/dev/fd', '/proc/self/fd'],
+  ['/dev/stdin', '/proc/self/fd/0'],
+  ['/dev/stdout', '/proc/self/fd/1'],
+  ['/dev/stderr', '/proc/self/fd/2'],
+];
+
+const ROOTFS_PROPAGATION: Readonly<Record<string, { type: number; recursive: boolean }>> = {
+  private: { type: MS.MS_PRIVATE, recursive: false },
+  rprivate: { type: MS.MS_PRIVATE, recursive: true },
+  slave: { type: MS.MS_SLAVE, recursive: false },
+  rslave: { type: MS.MS_SLAVE, recursive: true },
+  shared: { type: MS.MS_SHARED, recursive: false },
+  rshared: { type: MS.MS_SHARED, recursive: true },
+  unbindable: { type: MS.MS_UNBINDABLE, recursive: false },
+  runbindable: { type: MS.MS_UNBINDABLE, recursive: true },
+};
+
+// runc mounts the tmpfs that holds cgroup v1 hierarchies with these.
+const CGROUP_V1_FLAGS = MS.MS_NOEXEC | MS.MS_NOSUID | MS.MS_NODEV;
+
+function configError(field: string, words: string): ConfigError {
+  return new ConfigError([`config.json: ${field}: ${words}`]);
+}
+
+/** The idmap text the kernel takes: one `inside outside count` line per range. */
+export function idMapText(maps: readonly LinuxIDMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** The host id that `id` inside the container maps to (itself without a mapping). */
+function hostId(maps: readonly LinuxIDMapping[] | undefined, id: number): number {
+  if (!maps || maps.length === 0) return id;
+  const m = maps.find((r) => id >= r.containerID && id < r.containerID + r.size);
+  return m ? m.hostID + (id - m.containerID) : 0;
+}
+
+function capMask(names: readonly string[] | undefined, field: string, warnings: string[]): number {
+  let mask = 0n; // capabilities go past bit 31
+  for (const name of names ?? []) {
+    const bit = CAPABILITIES[name];
+    if (bit === undefined) warnings.push(`${field}: unknown capability ${name} ignored`);
+    else mask |= 1n << BigInt(bit);
+  }
+  return Number(mask);
+}
+
+function rlimitValue(v: number): bigint {
+  if (v < 0 || v >= 2 ** 64 - 1) return RLIM_INFINITY;
+  return BigInt(Math.trunc(v));
+}
+
+/** Candidates for execve, tried in order after chdir: args[0] itself when it has a slash, else $PATH. */
+export function execCandidates(arg0: string, env: readonly string[]): string[] {
+  if (arg0.includes('/')) return [arg0];
+  let pathVar: string | undefined;
+  for (const e of env) if (e.startsWith('PATH=')) pathVar = e.slice(5); // the last one wins, as in getenv after setenv
+  if (pathVar === undefined || pathVar === '') return [];
+  return pathVar.split(':').map((dir) => posix.join(dir === '' ? '.' : dir, arg0));
+}
+
+/** The mount point holding `path`: the longest mount point that is `path` or one of its parents. */
+export function mountPointOf(path: string, mountPoints: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const mp of mountPoints) {
+    const inside = mp === '/' || path === mp || path.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
+    if (inside && (best === undefined || mp.length > best.length)) best = mp;
+  }
+  return best;
+}
+
+class Builder {
+  readonly steps: Step[] = [];
+  add<N extends OpName>(stage: Stage, label: string, op: N, args: OpArgs<N>): void {
+    this.steps.push({ op, stage, label, args } as Step);
+  }
+}
+
+export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
+  const proc = spec.process;
+  if (!proc) throw configError('process', 'is required to create a container');
+  const args = proc.args ?? [];
+  if (args.length === 0) throw configError('process.args', 'must be a non-empty array');
+  const linux = spec.linux ?? {};
+  const facts: HostFacts = ctx.hostFacts ?? {};
+  const warnings: string[] = [];
+  const b = new Builder();
+  const env = proc.env ?? [];
+  const S = SLOT;
+
+  // ---- namespaces ----
+  const namespaces = linux.namespaces ?? [];
+  const nsIndex = new Map<string, number>();
+  namespaces.forEach((ns, i) => nsIndex.set(ns.type, i));
+  const nsLabel = (type: string) => `linux.namespaces[${nsIndex.get(type)}] ${type}`;
+  const isNew = (type: string) => nsIndex.has(type) && namespaces[nsIndex.get(type)!]!.path === undefined;
+  if (!nsIndex.has('mount')) throw configError('linux.namespaces', 'hako needs a mount namespace: add {"type": "mount"}');
+  const userns = nsIndex.has('user');
+  const rootless = facts.rootless === true;
+  let cloneFlags = 0;
+  for (const ns of namespaces) {
+    const flag = NAMESPACE_FLAGS[ns.type];
+    if (flag === undefined) throw configError(`linux.namespaces[${nsIndex.get(ns.type)}].type`, `unknown namespace type ${ns.type}`);
+    if (ns.path === undefined && ns.type !== 'time') cloneFlags |= flag;
+  }
+
+  // ---- executor stage: joined namespaces, time namespace, oom score, fifo, console ----
+  const joined = namespaces
+    .map((ns, i) => ({ ns, i }))
+    .filter((j) => j.ns.path !== undefined)
+    .sort((a, b2) => Number(b2.ns.type === 'user') - Number(a.ns.type === 'user')); // the user namespace first
+  if (S.NS_BASE + joined.length > NSLOTS) throw configError('linux.namespaces', 'too many namespaces to join');
+  joined.forEach((j, k) =>
+    b.add('executor', `linux.namespaces[${j.i}] ${j.ns.type}`, 'open', { path: j.ns.path!, flags: O_RDONLY, mode: 0, slot: S.NS_BASE + k }),
+  );
+  joined.forEach((j, k) => b.add('executor', `linux.namespaces[${j.i}] ${j.ns.type}`, 'setns', { slot: S.NS_BASE + k, nstype: NAMESPACE_FLAGS[j.ns.type]! }));
+  joined.forEach((j, k) => b.add('executor', `linux.namespaces[${j.i}] ${j.ns.type}`, 'close', { slot: S.NS_BASE + k }));
+  if (isNew('time')) {
+    // clone() can't make a time namespace: unshare it here, the init is born in it.
+    b.add('executor', nsLabel('time'), 'unshare', { flags: CLONE.CLONE_NEWTIME });
+    const offsets = Object.entries(linux.timeOffsets ?? {}).filter(([, v]) => v !== undefined);
+    if (offsets.length > 0) {
+      const content = offsets.map(([clock, o]) => `${clock} ${o?.secs ?? 0} ${o?.nanosecs ?? 0}\n`).join('');
+      b.add('executor', 'linux.timeOffsets', 'write_file', { root: S.HOST, path: '/proc/self/timens_offsets', content, missingOk: 0 });
+    }
+  }
+  if (proc.oomScoreAdj !== undefined) {
+    // Written by the executor for itself, before any user namespace: the init inherits it.
+    b.add('executor', 'process.oomScoreAdj', 'write_file', { root: S.HOST, path: '/proc/self/oom_score_adj', content: String(proc.oomScoreAdj), missingOk: 0 });
+  }
+  const rootUid = hostId(linux.uidMappings, 0);
+  const rootGid = hostId(linux.gidMappings, 0);
+  b.add('executor', 'exec fifo', 'mkfifo', { path: ctx.execFifo, mode: 0o622, uid: rootUid, gid: rootGid });
+  b.add('executor', 'exec fifo', 'open', { path: ctx.execFifo, flags: O.O_PATH, mode: 0, slot: S.FIFO });
+  const terminal = proc.terminal === true;
+  if (terminal) {
+    if (!ctx.consoleSocket) throw new HakoError('process.terminal: a console socket is needed to hand over the terminal');
+    b.add('executor', '--console-socket', 'connect', { path: ctx.consoleSocket, slot: S.CONSOLE });
+  }
+  b.add('executor', 'linux.namespaces', 'clone', { flags: cloneFlags, foreground: ctx.foreground ? 1 : 0 });
+
+  // ---- parent stage: id maps of a new user namespace ----
+  if (isNew('user')) {
+    if (!linux.uidMappings?.length) throw configError('linux.uidMappings', 'is required when a new user namespace is created');
+    if (!linux.gidMappings?.length) throw configError('linux.gidMappings', 'is required when a new user namespace is created');
+    if (rootless) b.add('parent', 'linux.gidMappings', 'write_child', { name: 'setgroups', content: 'deny' });
+    b.add('parent', 'linux.uidMappings', 'write_child', { name: 'uid_map', content: idMapText(linux.uidMappings) });
+    b.add('parent', 'linux.gidMappings', 'write_child', { name: 'gid_map', content: idMapText(linux.gidMappings) });
+  }
+
+  // ---- init stage ----
+  if (userns) {
+    // Become root of the user namespace: what we create is then owned by the container's root.
+    b.add('init', nsLabel('user'), 'setid', { uid: 0, gid: 0 });
+    if (!rootless) b.add('init', nsLabel('user'), 'setgroups', { gids: [] });
+  }
+  b.add('init', 'process', 'setsid', {});
+  if (isNew('network')) b.add('init', nsLabel('network'), 'link_up', { name: 'lo' });
+  if (!ctx.noNewKeyring) {
+    // runc: a session keyring per container; searchable by the container's uid (other with a user namespace).
+    b.add('init', 'session keyring', 'keyring', { name: `_ses.${ctx.containerId ?? ''}`.replace(/\.$/, ''), perm: userns ? 0x8 : 0x80000 });
+  }
+  if (spec.hostname !== undefined && spec.hostname !== '') b.add('init', 'hostname', 'sethostname', { name: spec.hostname });
+  if (spec.domainname !== undefined && spec.domainname !== '') b.add('init', 'domainname', 'setdomainname', { name: spec.domainname });
+
+  // The root mount: propagation of /, parent mount private when it would be shared, rootfs bound onto itself.
+  const propName = linux.rootfsPropagation ?? 'rslave';
+  const prop = ROOTFS_PROPAGATION[propName];
+  if (!prop) throw configError('linux.rootfsPropagation', `unknown propagation ${propName}`);
+  const propLabel = linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'rootfs propagation (default rslave)';
+  b.add('init', propLabel, 'setattr', { root: S.HOST, target: '/', attrSet: 0, attrClr: 0, propagation: prop.type, recursive: prop.recursive ? 1 : 0, missingOk: 0 });
+  if (prop.type === MS.MS_SHARED && facts.mountPoints) {
+    const parent = mountPointOf(ctx.rootfs, facts.mountPoints);
+    if (parent) b.add('init', propLabel, 'setattr', { root: S.HOST, target: parent, attrSet: 0, attrClr: 0, propagation: MS.MS_PRIVATE, recursive: 0, missingOk: 0 });
+  }
+  b.add('init', 'root.path', 'bind', { root: S.HOST, target: ctx.rootfs, create: CREATE.NONE, sourceRoot: S.HOST, source: ctx.rootfs, recursive: 1, attrSet: 0, attrClr: 0, missingOk: 0 });
+  b.add('init', 'root.path', 'open', { path: ctx.rootfs, flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot: S.ROOT });
+
+  const mounts = spec.mounts ?? [];
+  const dests = mounts.map((m) => posix.join('/', m.destination));
+  const isBind = (m: Mount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+  const setupDev = !mounts.some((m, i) => isBind(m) && dests[i] === '/dev');
+  const readonlyLater: { label: string; dest: string }[] = [];
+  mounts.forEach((m, i) => {
+    const label = `mounts[${i}] ${dests[i]}`;
+    compileMount(b, m, dests[i]!, label, ctx, facts, isNew('cgroup'), isBind(m), readonlyLater);
+  });
+
+  if (setupDev) {
+    const specDevices = linux.devices ?? [];
+    const overridden = new Set(specDevices.map((d) => posix.join('/', d.path)));
+    const device = (label: string, path: string, typeBits: number, major: number, minor: number, mode: number, uid: number, gid: number) => {
+      if (userns) {
+        // mknod is not allowed in a user namespace: bind the host's node instead.
+        b.add('init', label, 'bind', { root: S.ROOT, target: path, create: CREATE.FILE, sourceRoot: S.HOST, source: path, recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
+      } else {
+        b.add('init', label, 'mknod', { root: S.ROOT, path, mode: typeBits | (mode & 0o7777), major, minor, uid, gid });
+      }
+    };
+    for (const d of DEFAULT_DEVICES) {
+      if (!overridden.has(d.path)) device(`default device ${d.path}`, d.path, S_IF.S_IFCHR, d.major, d.minor, 0o666, 0, 0);
+    }
+    specDevices.forEach((d, i) => {
+      const path = posix.join('/', d.path);
+      const typeBits = d.type === 'b' ? S_IF.S_IFBLK : d.type === 'p' ? S_IF.S_IFIFO : S_IF.S_IFCHR;
+      device(`linux.devices[${i}] ${path}`, path, typeBits, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0);
+    });
+    b.add('init', 'default device /dev/ptmx', 'symlink', { root: S.ROOT, path: '/dev/ptmx', target: 'pts/ptmx', exists: EXISTS.REPLACE });
+    for (const [path, target] of DEV_SYMLINKS) b.add('init', `default device ${path}`, 'symlink', { root: S.ROOT, path, target, exists: EXISTS.OK });
+    if (facts.procKcore !== false) b.add('init', 'default device /dev/core', 'symlink', { root: S.ROOT, path: '/dev/core', target: '/proc/kcore', exists: EXISTS.OK });
+  }
+
+  // Hooks run by node while the init waits, after the mounts and before pivot_root (runc's order).
+  const hooks = spec.hooks ?? {};
+  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0) {
+    b.add('init', hooks.createRuntime?.length ? 'hooks.createRuntime' : 'hooks.prestart', 'sync', { name: 'createRuntime' });
+  }
+  for (const kind of ['createContainer', 'startContainer'] as const) {
+    if (hooks[kind]?.length) throw new NotImplementedError(`hooks.${kind} (hooks run inside the container)`);
+  }
+  if (linux.seccomp !== undefined) throw new NotImplementedError('linux.seccomp');
+
+  if (ctx.noPivot) b.add('init', '--no-pivot', 'move_root', { root: S.ROOT });
+  else b.add('init', 'root.path', 'pivot_root', { root: S.ROOT });
+  b.add('init', 'process.cwd', 'mkpath', { root: S.ROOT, path: posix.join('/', proc.cwd), create: CREATE.DIR });
+
+  if (terminal) {
+    const size = proc.consoleSize;
+    b.add('init', 'process.terminal', 'terminal', { root: S.ROOT, ptmx: '/dev/ptmx', console: S.CONSOLE, rows: size?.height ?? 0, cols: size?.width ?? 0, slot: S.PTY });
+    b.add('init', 'process.terminal /dev/console', 'bind', { root: S.ROOT, target: '/dev/console', create: CREATE.FILE, sourceRoot: S.PTY, source: '', recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
+    b.add('init', 'process.terminal', 'dup_stdio', { slot: S.PTY });
+  }
+
+  for (const r of readonlyLater) {
+    b.add('init', r.label, 'setattr', { root: S.ROOT, target: r.dest, attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, recursive: 0, missingOk: 0 });
+  }
+  if (spec.root?.readonly) {
+    b.add('init', 'root.readonly', 'setattr', { root: S.ROOT, target: '/', attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, recursive: 0, missingOk: 0 });
+  }
+  b.add('init', proc.user?.umask === undefined ? 'umask (default 0022)' : 'process.user.umask', 'umask', { mask: proc.user?.umask ?? 0o022 });
+
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    if (value === undefined) continue;
+    b.add('init', `linux.sysctl ${key}`, 'write_file', { root: S.ROOT, path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, missingOk: 0 });
+  }
+  (linux.readonlyPaths ?? []).forEach((p, i) => {
+    const path = posix.join('/', p);
+    b.add('init', `linux.readonlyPaths[${i}] ${path}`, 'bind', { root: S.ROOT, target: path, create: CREATE.NONE, sourceRoot: S.ROOT, source: path, recursive: 1, attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY, attrClr: 0, missingOk: 1 });
+  });
+  (linux.maskedPaths ?? []).forEach((p, i) => {
+    const path = posix.join('/', p);
+    b.add('init', `linux.maskedPaths[${i}] ${path}`, 'mask', { root: S.ROOT, path, nullDevice: '/dev/null' });
+  });
+  if (proc.noNewPrivileges) b.add('init', 'process.noNewPrivileges', 'no_new_privs', {});
+  (proc.rlimits ?? []).forEach((r, i) => {
+    const resource = RLIMITS[r.type];
+    if (resource === undefined) throw configError(`process.rlimits[${i}].type`, `unknown resource limit ${r.type}`);
+    b.add('init', `process.rlimits[${i}] ${r.type}`, 'setrlimit', { resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
+  });
+
+  // From here on nothing of ours or of our caller's must reach the process but the preserved fds.
+  b.add('init', '--preserve-fds', 'close_fds', { first: 3 + ctx.preserveFds });
+  const caps = proc.capabilities ?? {};
+  b.add('init', 'process.capabilities.bounding', 'cap_bounding', { keep: capMask(caps.bounding, 'process.capabilities.bounding', warnings) });
+  b.add('init', 'process.user', 'keepcaps', { on: 1 });
+  const uid = proc.user?.uid ?? 0;
+  const gid = proc.user?.gid ?? 0;
+  if (!rootless) b.add('init', 'process.user.additionalGids', 'setgroups', { gids: [...(proc.user?.additionalGids ?? [])] });
+  b.add('init', 'process.user', 'setid', { uid, gid });
+  b.add('init', 'process.user', 'keepcaps', { on: 0 });
+  b.add('init', 'process.capabilities', 'capset', {
+    effective: capMask(caps.effective, 'process.capabilities.effective', warnings),
+    permitted: capMask(caps.permitted, 'process.capabilities.permitted', warnings),
+    inheritable: capMask(caps.inheritable, 'process.capabilities.inheritable', warnings),
+  });
+  if (caps.ambient?.length) b.add('init', 'process.capabilities.ambient', 'ambient', { raise: capMask(caps.ambient, 'process.capabilities.ambient', warnings) });
+  b.add('init', 'process.cwd', 'chdir', { path: posix.join('/', proc.cwd) });
+  b.add('init', `process.args[0] ${JSON.stringify(args[0])}`, 'find_exec', { candidates: execCandidates(args[0]!, env) });
+  b.add('init', 'ready', 'ready', {});
+  b.add('init', 'exec fifo', 'wait_fifo', { slot: S.FIFO });
+  b.add('init', 'process.args', 'exec', { args: [...args], env: [...env] });
+
+  for (const [field, why] of [
+    ['process.apparmorProfile', 'AppArmor is not supported'],
+    ['process.selinuxLabel', 'SELinux is not supported'],
+    ['linux.mountLabel', 'SELinux is not supported'],
+    ['process.scheduler', 'not supported yet'],
+    ['process.ioPriority', 'not supported yet'],
+    ['process.execCPUAffinity', 'not supported yet'],
+    ['linux.personality', 'not supported yet'],
+    ['linux.memoryPolicy', 'not supported yet'],
+    ['linux.netDevices', 'not supported yet'],
+  ] as const) {
+    const [section, key] = field.split('.') as [string, string];
+    const holder = (section === 'process' ? proc : linux) as Record<string, unknown>;
+    if (holder[key] !== undefined) warnings.push(`${field} ignored: ${why}`);
+  }
+
+  return { steps: b.steps, foreground: ctx.foreground, preserveFds: ctx.preserveFds, warnings };
+}
+
+function resolveSource(source: string, bundle: string): string {
+  return posix.isAbsolute(source) ? posix.normalize(source) : posix.join(bundle, source);
+}
+
+/** overlay: lowerdir/upperdir/workdir relative to the bundle, as the spec says for sources. */
+function overlayData(data: string[], bundle: string): string[] {
+  return data.map((opt) => {
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    if (key === 'lowerdir') return `lowerdir=${opt.slice(eq + 1).split(':').map((d) => resolveSource(d, bundle)).join(':')}`;
+    if (key === 'upperdir' || key === 'workdir') return `${key}=${resolveSource(opt.slice(eq + 1), bundle)}`;
+    return opt;
+  });
+}
+
+function compileMount(
+  b: Builder,
+  m: Mount,
+  dest: string,
+  label: string,
+  ctx: PlanContext,
+  facts: HostFacts,
+  cgroupns: boolean,
+  bind: boolean,
+  readonlyLater: { label: string; dest: string }[],
+): void {
+  const S = SLOT;
+  const p = parseMountOptions(m.options ?? []);
+  if (p.unsupported.length > 0) throw new HakoError(`${label}: ${p.unsupported.join('; ')}`);
+  if (m.uidMappings !== undefined || m.gidMappings !== undefined) throw new HakoError(`${label}: idmapped mounts are not supported`);
+  const propagate = () => {
+    for (const pr of p.propagation) {
+      b.add('init', label, 'setattr', { root: S.ROOT, target: dest, attrSet: 0, attrClr: 0, propagation: pr.type, recursive: pr.recursive ? 1 : 0, missingOk: 0 });
+    }
+    if (p.recursive.set || p.recursive.clr) {
+      b.add('init', label, 'setattr', { root: S.ROOT, target: dest, attrSet: p.recursive.set, attrClr: p.recursive.clr, propagation: 0, recursive: 1, missingOk: 0 });
+    }
+  };
+
+  if (bind) {
+    if (!m.source) throw configError(`${label.replace(/ .*/, '')}.source`, 'is required for a bind mount');
+    const attrs = bindAttributes(p);
+    b.add('init', label, 'bind', {
+      root: S.ROOT,
+      target: dest,
+      create: CREATE.LIKE_SOURCE,
+      sourceRoot: S.HOST,
+      source: resolveSource(m.source, ctx.bundle),
+      recursive: p.flags & MS.MS_REC ? 1 : 0,
+      attrSet: attrs.set,
+      attrClr: attrs.clr,
+      missingOk: 0,
+    });
+    propagate();
+    return;
+  }
+
+  const type = m.type ?? '';
+  if (type === 'cgroup') {
+    compileCgroupMount(b, m, dest, label, p.flags, facts, cgroupns);
+    propagate();
+    return;
+  }
+  let flags = p.flags & ~MS.MS_REC;
+  // /dev is mounted writable so the devices can be made; made read-only once they are.
+  if (dest === '/dev' && flags & MS.MS_RDONLY) {
+    flags &= ~MS.MS_RDONLY;
+    readonlyLater.push({ label, dest });
+  }
+  const data = type === 'overlay' ? overlayData(p.data, ctx.bundle) : p.data;
+  b.add('init', label, 'mount', {
+    root: S.ROOT,
+    target: dest,
+    create: flags & MS.MS_REMOUNT ? CREATE.NONE : CREATE.DIR,
+    source: m.source ?? '',
+    fstype: type,
+    flags,
+    data: data.join(','),
+  });
+  propagate();
+}
+
+/** cgroup v2: one cgroup2 mount. v1: a tmpfs with one mount (or bind) per hierarchy, as runc does. */
+function compileCgroupMount(b: Builder, m: Mount, dest: string, label: string, flags: number, facts: HostFacts, cgroupns: boolean): void {
+  const S = SLOT;
+  const cg = facts.cgroup ?? { version: 2 as const };
+  const ro = flags & MS.MS_RDONLY;
+  if (cg.version === 2) {
+    b.add('init', label, 'mount', { root: S.ROOT, target: dest, create: CREATE.DIR, source: m.source ?? 'cgroup', fstype: 'cgroup2', flags: flags & ~MS.MS_REC, data: '' });
+    return;
+  }
+  b.add('init', label, 'mount', { root: S.ROOT, target: dest, create: CREATE.DIR, source: 'tmpfs', fstype: 'tmpfs', flags: CGROUP_V1_FLAGS, data: 'mode=755' });
+  for (const h of cg.hierarchies) {
+    const target = posix.join(dest, h.name);
+    if (cgroupns) {
+      const systemd = h.name === 'systemd';
+      b.add('init', label, 'mount', {
+        root: S.ROOT,
+        target,
+        create: CREATE.DIR,
+        source: systemd ? 'systemd' : 'cgroup',
+        fstype: 'cgroup',
+        flags: CGROUP_V1_FLAGS | ro,
+        data: systemd ? 'name=systemd' : h.name,
+      });
+    } else {
+      if (!h.hostPath) throw new HakoError(`${label}: the host path of the container's ${h.name} cgroup is unknown (no cgroup namespace)`);
+      b.add('init', label, 'bind', {
+        root: S.ROOT,
+        target,
+        create: CREATE.DIR,
+        sourceRoot: S.HOST,
+        source: h.hostPath,
+        recursive: 0,
+        attrSet: MOUNT_ATTR.MOUNT_ATTR_NOEXEC | MOUNT_ATTR.MOUNT_ATTR_NOSUID | MOUNT_ATTR.MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR.MOUNT_ATTR_RDONLY : 0),
+        attrClr: 0,
+        missingOk: 0,
+      });
+    }
+    // Co-mounted controllers (cpu,cpuacct) are also reachable by each name.
+    if (h.name.includes(',')) {
+      for (const sub of h.name.split(',')) {
+        b.add('init', label, 'symlink', { root: S.ROOT, path: posix.join(dest, sub), target: h.name, exists: EXISTS.OK });
+      }
+    }
+  }
+  if (ro) b.add('init', label, 'setattr', { root: S.ROOT, target: dest, attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, recursive: 0, missingOk: 0 });
+}
+

@@ -1,0 +1,200 @@
+// launchPlan: runs a compiled plan through native/build/hako-executor and follows its reports.
+//
+// node ⇄ executor is one AF_UNIX SOCK_SEQPACKET socketpair (protocol: src/plan/protocol.ts,
+// native/README.md). The executor gets fds 0-2 = the container's stdio, 3..3+N-1 = the preserved
+// fds and its end of the socketpair right after them (its number in argv). Node then:
+//   1. calls onSpawned(executorPid) BEFORE sending the plan (the lifecycle puts the executor in the
+//      container's cgroups there, so the init is in them from its first instruction);
+//   2. sends the plan, one packet per step, then END;
+//   3. reads packets (blocking reads, one packet each) until READY → resolves, or until EOF after
+//      a failure → reaps the executor and rejects with `<label>: <call>: <strerror>`.
+// Every fd node makes here is close-on-exec, and node's copy of the executor's end is closed right
+// after the spawn, so once the executor and the init are gone, the read gets EOF: no hang.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HakoError } from '../errors.ts';
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_SEQPACKET, errnoName, socketpair } from '../linux/libc.ts';
+import { encodePlan, packet } from '../plan/encode.ts';
+import { MSG } from '../plan/protocol.ts';
+import type { Plan } from '../plan/types.ts';
+
+export interface ExecutorReport {
+  /** Index of the step in plan.steps. */
+  step: number;
+  label: string;
+  /** The op's name when it worked ("skipped" when there was nothing to do), the failing call otherwise. */
+  op: string;
+  errno: number;
+}
+
+export interface LaunchOptions {
+  /** The container's stdin, stdout, stderr (fds of this process). */
+  stdio: [number, number, number];
+  /** This process's fds 3..3+preserveFds-1 reach the container as the same numbers. */
+  preserveFds: number;
+  /** Called with the executor's pid before it receives the plan (nothing is cloned yet). */
+  onSpawned?: (executorPid: number) => void | Promise<void>;
+  /** Every step's outcome, in order (for --debug). */
+  onReport?: (report: ExecutorReport) => void;
+  /**
+   * A `sync` step: the init waits until this returns (e.g. hooks run meanwhile). Throwing fails
+   * the step with the error's errno (EIO by default). Without a handler a sync step fails with ENOSYS.
+   */
+  onSync?: (name: string, initPid: number) => void | Promise<void>;
+  /** Default: native/build/hako-executor of this package. */
+  executorPath?: string;
+}
+
+export interface ExecutorExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface LaunchedInit {
+  /** The init's pid in this (the host's) pid namespace; it waits on the exec fifo. */
+  initPid: number;
+  executorPid: number;
+  /** Detached: the executor exits 0 right after READY. Foreground: it exits with the init's status (128+signal). */
+  executorExit: Promise<ExecutorExit>;
+}
+
+let executorPathCache: string | undefined;
+
+/** native/build/hako-executor, found from this module whether it runs from src/runtime/ or dist/. */
+export function defaultExecutorPath(): string {
+  if (executorPathCache) return executorPathCache;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'native', 'build', 'hako-executor');
+    if (existsSync(candidate)) return (executorPathCache = candidate);
+    dir = dirname(dir);
+  }
+  throw new HakoError('native/build/hako-executor not found: build it with `npm run build` (needs a C compiler)');
+}
+
+function errorText(errno: number): string {
+  return errnoName(errno).text;
+}
+
+const READ_BUFFER = 64 * 1024;
+
+export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<LaunchedInit> {
+  const executor = opts.executorPath ?? defaultExecutorPath();
+  const packets = encodePlan(plan); // before anything is started: a bad plan throws here
+  const [mine, theirs] = await socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC);
+  const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+  const chanFd = 3 + opts.preserveFds;
+  let child;
+  try {
+    child = spawn(executor, [String(chanFd)], {
+      stdio: [...opts.stdio, ...preserved, theirs],
+      // Its own process group and session: a Ctrl-C meant for hako doesn't kill the executor
+      // (in the foreground it must survive to report the init's status).
+      detached: true,
+    });
+  } finally {
+    closeSync(theirs);
+  }
+  const executorExit = new Promise<ExecutorExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: null, signal: null }));
+  });
+  const spawned = await new Promise<Error | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (err) => resolve(err));
+  });
+  if (spawned || child.pid === undefined) {
+    closeSync(mine);
+    throw new HakoError(`${executor}: ${spawned?.message ?? 'spawn failed'}`, { cause: spawned });
+  }
+  const executorPid = child.pid;
+  child.unref();
+
+  const abandon = async (err: unknown): Promise<never> => {
+    closeSync(mine);
+    try {
+      process.kill(executorPid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    await executorExit;
+    throw err;
+  };
+
+  try {
+    await opts.onSpawned?.(executorPid);
+  } catch (err) {
+    return abandon(err);
+  }
+
+  for (const pkt of packets) {
+    try {
+      writeSync(mine, pkt);
+    } catch (err) {
+      // EPIPE: the executor is gone; its reports (read below) say why.
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') return abandon(err);
+      break;
+    }
+  }
+
+  const buf = Buffer.alloc(READ_BUFFER);
+  let initPid = 0;
+  let failure: string | undefined;
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(mine, buf, 0, buf.length, null);
+    } catch (err) {
+      return abandon(err);
+    }
+    if (n === 0) break; // EOF: the executor and the init are gone
+    if (n < 8) continue;
+    const type = buf.readUInt32LE(0);
+    const len = buf.readUInt32LE(4);
+    const body = buf.subarray(8, 8 + len);
+    if (type === MSG.REPORT) {
+      const step = body.readUInt32LE(0);
+      const errno = body.readUInt32LE(4);
+      const op = body.subarray(8).toString('utf8');
+      const label = plan.steps[step]?.label ?? `step ${step}`;
+      opts.onReport?.({ step, label, op, errno });
+      if (errno !== 0 && failure === undefined) failure = `${label}: ${op}: ${errorText(errno)}`;
+    } else if (type === MSG.PID) {
+      initPid = body.readUInt32LE(0);
+    } else if (type === MSG.READY) {
+      initPid = body.readUInt32LE(0);
+      closeSync(mine);
+      return { initPid, executorPid, executorExit };
+    } else if (type === MSG.SYNC) {
+      const name = body.subarray(4).toString('utf8');
+      let errno = 0;
+      if (!opts.onSync) errno = 38; // ENOSYS
+      else {
+        try {
+          await opts.onSync(name, initPid);
+        } catch (err) {
+          const e = (err as NodeJS.ErrnoException).errno;
+          errno = typeof e === 'number' && e !== 0 ? Math.abs(e) : 5; // EIO
+        }
+      }
+      const reply = Buffer.alloc(4);
+      reply.writeUInt32LE(errno);
+      try {
+        writeSync(mine, packet(MSG.SYNC_REPLY, reply));
+      } catch {
+        // the executor died; EOF follows
+      }
+    } else if (type === MSG.ERROR) {
+      const errno = body.readUInt32LE(0);
+      if (failure === undefined) failure = `executor: ${body.subarray(4).toString('utf8')}: ${errorText(errno)}`;
+    }
+  }
+  closeSync(mine);
+  const exit = await executorExit;
+  if (failure === undefined) {
+    failure = `executor exited before the container was ready (${exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`})`;
+  }
+  throw new HakoError(failure);
+}
