@@ -3,9 +3,10 @@ import type { Case } from '../lib/case.ts';
 import { clientCases } from './clients.ts';
 import { hookCases } from './hooks.ts';
 import { lifecycleCases } from './lifecycle.ts';
+import { mountCases } from './mounts.ts';
 import { processCases } from './process.ts';
 
-export const allCases: Case[] = [...lifecycleCases, ...clientCases, ...processCases, ...hookCases];
+export const allCases: Case[] = [...lifecycleCases, ...clientCases, ...processCases, ...hookCases, ...mountCases];
 
 const seen = new Set<string>();
 for (const c of allCases) {

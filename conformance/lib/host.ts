@@ -7,6 +7,7 @@ interface Libc {
   prctl: (option: number, a2: number, a3: number, a4: number, a5: number) => number;
   waitpid: (pid: number, status: number[], options: number) => number;
   umount2: (target: string, flags: number) => number;
+  mount: (source: string | null, target: string, fstype: string | null, flags: number, data: string | null) => number;
 }
 
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -23,6 +24,7 @@ async function loadLibc(): Promise<Libc> {
     prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   };
   return libc;
 }
@@ -110,6 +112,14 @@ export function stopReaper(): void {
 export async function lazyUnmount(target: string): Promise<boolean> {
   const c = await loadLibc();
   return c.umount2(target, MNT_DETACH) === 0;
+}
+
+export const MS = { RDONLY: 1, BIND: 4096, REC: 16384, PRIVATE: 1 << 18, SLAVE: 1 << 19, SHARED: 1 << 20 } as const;
+
+/** mount(2) on the host, for fixtures (a shared mount, a submount); returns whether it worked. */
+export async function hostMount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): Promise<boolean> {
+  const c = await loadLibc();
+  return c.mount(source, target, fstype, flags, data) === 0;
 }
 
 export interface MountEntry {
