@@ -18,11 +18,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -414,24 +416,88 @@ static int op_ready(const struct op *op)
 	return OK;
 }
 
+/*
+ * The init will block on the fifo for as long as the container stays created: give back the
+ * pages it touched while setting up. Only the segments of loaded objects that are never written
+ * (PT_LOAD without PF_W: code and read-only data; RELRO lives in the writable segment), rounded
+ * inwards to whole pages: they stay in the page cache and fault back in when used again.
+ * From the drop to the blocking open only this program's code runs (raw system calls), so libc's
+ * pages aren't faulted straight back in.
+ */
+static struct { uintptr_t start, len; } g_drop[32];
+static int g_ndrop;
+
+static int collect_segment(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size, (void)data;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	if (strstr(info->dlpi_name, "vdso"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum && g_ndrop < 32; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+			continue;
+		uintptr_t start = (info->dlpi_addr + ph->p_vaddr + page - 1) & ~(page - 1);
+		uintptr_t end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+		if (end > start)
+			g_drop[g_ndrop].start = start, g_drop[g_ndrop++].len = end - start;
+	}
+	return 0;
+}
+
+static long raw3(long nr, long a, long b, long c)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = nr, x0 __asm__("x0") = a, x1 __asm__("x1") = b, x2 __asm__("x2") = c;
+	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+	return x0;
+#else
+	long r = syscall(nr, a, b, c);
+	return r < 0 ? -errno : r;
+#endif
+}
+
+/* Writes "/proc/self/fd/<fd>" without stdio. */
+static void fd_path(char *out, int fd)
+{
+	char digits[16];
+	int n = 0;
+	memcpy(out, "/proc/self/fd/", 14);
+	do
+		digits[n++] = (char)('0' + fd % 10);
+	while ((fd /= 10) > 0);
+	for (int i = 0; i < n; i++)
+		out[14 + i] = digits[n - 1 - i];
+	out[14 + n] = 0;
+}
+
 static int op_wait_fifo(const struct op *op)
 {
-	char path[64];
+	char path[32];
+	long w;
 	int fd = slot_get(f_i64(op, 0));
 	if (fd < 0)
 		return FAIL;
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-	CALL("open");
-	int w;
+	fd_path(path, fd);
+	dl_iterate_phdr(collect_segment, NULL);
+	for (int i = 0; i < g_ndrop; i++)
+		raw3(SYS_madvise, (long)g_drop[i].start, (long)g_drop[i].len, MADV_DONTNEED);
 	do
-		w = open(path, O_WRONLY | O_CLOEXEC);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
+		w = raw3(SYS_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC);
+	while (w == -EINTR);
+	CALL("open");
+	if (w < 0) {
+		errno = (int)-w;
 		return FAIL;
+	}
 	CALL("write");
-	ssize_t n = write(w, "0", 1);
+	ssize_t n = write((int)w, "0", 1);
 	int e = errno;
-	close(w);
+	close((int)w);
 	slot_set(f_i64(op, 0), -1);
 	if (n != 1) {
 		errno = n < 0 ? e : EIO;

@@ -34,6 +34,8 @@ export interface LaunchOptions {
   stdio: [number, number, number];
   /** This process's fds 3..3+preserveFds-1 reach the container as the same numbers. */
   preserveFds: number;
+  /** Other fds to pass as the container's 3..3+N-1 instead of this process's own (N must equal preserveFds). */
+  preservedFds?: number[];
   /** Called with the executor's pid before it receives the plan (nothing is cloned yet). */
   onSpawned?: (executorPid: number) => void | Promise<void>;
   /** Every step's outcome, in order (for --debug). */
@@ -84,7 +86,8 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
   const executor = opts.executorPath ?? defaultExecutorPath();
   const packets = encodePlan(plan); // before anything is started: a bad plan throws here
   const [mine, theirs] = await socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC);
-  const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+  const preserved = opts.preservedFds ?? Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
+  if (preserved.length !== opts.preserveFds) throw new HakoError(`preservedFds: ${preserved.length} fds given for --preserve-fds=${opts.preserveFds}`);
   const chanFd = 3 + opts.preserveFds;
   let child;
   try {

@@ -1,0 +1,36 @@
+// The one impure corner of src/plan: reads the host facts compilePlan takes through
+// ctx.hostFacts (the compiler itself never touches the filesystem). parseHostFacts is pure.
+import { existsSync, readFileSync } from 'node:fs';
+import type { HostFacts } from './types.ts';
+
+/** /proc/self/mountinfo field 5 (mount point) and the fs type after " - ", with octal escapes undone. */
+function mountinfoEntries(mountinfo: string): { mountPoint: string; fstype: string; superOptions: string }[] {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const out: { mountPoint: string; fstype: string; superOptions: string }[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(' ');
+    const right = line.slice(sep + 3).split(' ');
+    if (left.length < 5 || right.length < 3) continue;
+    out.push({ mountPoint: unescape(left[4]!), fstype: right[0]!, superOptions: right[2]! });
+  }
+  return out;
+}
+
+/** Facts from the text of /proc/self/mountinfo (and whether /proc/kcore exists). */
+export function parseHostFacts(mountinfo: string, procKcore = true): HostFacts {
+  const entries = mountinfoEntries(mountinfo);
+  const root = entries.filter((e) => e.mountPoint === '/sys/fs/cgroup').at(-1);
+  const v1 = entries.filter((e) => e.fstype === 'cgroup' && e.mountPoint.startsWith('/sys/fs/cgroup/'));
+  const cgroup: HostFacts['cgroup'] =
+    root?.fstype === 'cgroup2' || v1.length === 0
+      ? { version: 2 }
+      : { version: 1, hierarchies: [...new Set(v1.map((e) => e.mountPoint.slice('/sys/fs/cgroup/'.length)))].map((name) => ({ name })) };
+  return { mountPoints: [...new Set(entries.map((e) => e.mountPoint))], cgroup, procKcore };
+}
+
+/** Reads this process's mount table. For containers without a cgroup namespace, fill in hierarchies[].hostPath. */
+export function readHostFacts(): HostFacts {
+  return parseHostFacts(readFileSync('/proc/self/mountinfo', 'utf8'), existsSync('/proc/kcore'));
+}
