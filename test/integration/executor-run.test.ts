@@ -38,7 +38,7 @@ describe.skipIf(!isRoot)('executor: running a container', () => {
   it('a container killed by a signal exits with 128+signal', async () => {
     // (pid 1 ignores SIGKILL sent from inside its own pid namespace: kill it from the host)
     const b = makeBundle(['sleep', '30']);
-    const r = await run(b, { whileRunning: (pid) => process.kill(pid, 'SIGKILL') });
+    const r = await run(b, { whileRunning: (pid) => void process.kill(pid, 'SIGKILL') });
     expect(r.exit).toEqual({ code: 128 + 9, signal: null });
   });
 
@@ -136,7 +136,7 @@ describe.skipIf(!isRoot)('executor: running a container', () => {
     expect(hostMountsUnder(b.dir)).toEqual([]);
     // the init's pid (from the PID message) is gone too: no process under the bundle's rootfs
     for (const p of readdirPids()) {
-      let root = '';
+      let root: string;
       try {
         root = readlinkSync(`/proc/${p}/root`);
       } catch {
