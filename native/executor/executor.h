@@ -31,6 +31,28 @@ int64_t f_i64(const struct op *op, uint32_t i);
 /* The name of the system call a handler is about to make, reported with its errno on failure. */
 extern const char *g_call;
 #define CALL(name) (g_call = (name))
+/* Names the call, makes it, returns FAIL from the handler when it returns < 0. */
+#define TRY(name, expr)                  \
+	do {                             \
+		CALL(name);              \
+		if ((expr) < 0)          \
+			return FAIL;     \
+	} while (0)
+
+/* Retries a call interrupted by a signal. */
+#define NOINTR(expr)                                         \
+	({                                                   \
+		long _r;                                     \
+		do                                           \
+			_r = (long)(expr);                   \
+		while (_r < 0 && errno == EINTR);            \
+		_r;                                          \
+	})
+
+/* close() for cleanup paths: keeps errno, ignores fd < 0. */
+void close_keep(int fd);
+/* One write(2) of all of buf; FAIL (errno set, EIO when short) otherwise. */
+int write_once(int fd, const void *buf, size_t len);
 
 /* fds the plan refers to by number (root directory, fifo, console socket, …); -1 when empty. */
 extern int g_slots[NSLOTS];

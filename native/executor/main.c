@@ -38,6 +38,27 @@ const char *g_call = "";
 char *g_exec_path;
 static pid_t g_child;
 
+/* ---- helpers ---- */
+
+void close_keep(int fd)
+{
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+}
+
+int write_once(int fd, const void *buf, size_t len)
+{
+	CALL("write");
+	ssize_t n = write(fd, buf, len);
+	if (n == (ssize_t)len)
+		return OK;
+	if (n >= 0)
+		errno = EIO;
+	return FAIL;
+}
+
 /* ---- channel ---- */
 
 int send_msg(uint32_t type, const void *payload, size_t len)
@@ -45,11 +66,7 @@ int send_msg(uint32_t type, const void *payload, size_t len)
 	uint32_t hdr[2] = { type, (uint32_t)len };
 	struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)payload, len } };
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	ssize_t n;
-	do
-		n = sendmsg(g_chan, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -1 : 0;
+	return NOINTR(sendmsg(g_chan, &msg, MSG_NOSIGNAL)) < 0 ? -1 : 0;
 }
 
 static void send_u32_text(uint32_t type, uint32_t a, int has_b, uint32_t b, const char *text)
@@ -74,8 +91,7 @@ static void kill_child(void)
 {
 	if (g_child > 0) {
 		kill(g_child, SIGKILL);
-		while (waitpid(g_child, NULL, 0) < 0 && errno == EINTR)
-			;
+		NOINTR(waitpid(g_child, NULL, 0));
 		g_child = 0;
 	}
 }
@@ -91,10 +107,7 @@ static void __attribute__((noreturn)) fatal(int err, const char *text)
 /* Reads one packet into a fresh buffer; returns its type, or 0 at EOF. */
 static uint32_t recv_packet(char **payload, uint32_t *plen)
 {
-	ssize_t n;
-	do
-		n = recv(g_chan, NULL, 0, MSG_PEEK | MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = NOINTR(recv(g_chan, NULL, 0, MSG_PEEK | MSG_TRUNC));
 	if (n == 0)
 		return 0;
 	if (n < 0)
@@ -104,10 +117,7 @@ static uint32_t recv_packet(char **payload, uint32_t *plen)
 	char *buf = malloc((size_t)n);
 	if (!buf)
 		fatal(ENOMEM, "malloc");
-	ssize_t m;
-	do
-		m = recv(g_chan, buf, (size_t)n, 0);
-	while (m < 0 && errno == EINTR);
+	ssize_t m = NOINTR(recv(g_chan, buf, (size_t)n, 0));
 	if (m != n)
 		fatal(m < 0 ? errno : EPROTO, "recv");
 	uint32_t hdr[2];
@@ -379,20 +389,12 @@ static int op_write_child(const struct op *op)
 {
 	char path[64];
 	const char *content = f_str(op, 1);
+	int fd;
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)g_child, f_str(op, 0));
-	CALL("open");
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return FAIL;
-	CALL("write");
-	ssize_t n = write(fd, content, op->len[1]);
-	int e = errno;
-	close(fd);
-	if (n != (ssize_t)op->len[1]) {
-		errno = n < 0 ? e : EIO;
-		return FAIL;
-	}
-	return OK;
+	TRY("open", fd = open(path, O_WRONLY | O_CLOEXEC));
+	int r = write_once(fd, content, op->len[1]);
+	close_keep(fd);
+	return r;
 }
 
 static int op_sync(const struct op *op)
@@ -405,11 +407,8 @@ static int op_sync(const struct op *op)
 static int op_ready(const struct op *op)
 {
 	(void)op;
-	CALL("prctl");
-	if (prctl(PR_SET_PDEATHSIG, 0) < 0)
-		return FAIL;
-	CALL("write");
-	if (write(g_internal, "R", 1) != 1)
+	TRY("prctl", prctl(PR_SET_PDEATHSIG, 0));
+	if (write_once(g_internal, "R", 1) < 0)
 		return FAIL;
 	close(g_internal);
 	g_internal = -1;
@@ -494,16 +493,10 @@ static int op_wait_fifo(const struct op *op)
 		errno = (int)-w;
 		return FAIL;
 	}
-	CALL("write");
-	ssize_t n = write((int)w, "0", 1);
-	int e = errno;
-	close((int)w);
+	int r = write_once((int)w, "0", 1);
+	close_keep((int)w);
 	slot_set(f_i64(op, 0), -1);
-	if (n != 1) {
-		errno = n < 0 ? e : EIO;
-		return FAIL;
-	}
-	return OK;
+	return r;
 }
 
 /* ---- stages ---- */
@@ -524,9 +517,8 @@ static void __attribute__((noreturn)) run_init(void)
 static int wait_status(pid_t pid)
 {
 	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 255;
+	if (NOINTR(waitpid(pid, &status, 0)) < 0)
+		return 255;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
@@ -573,11 +565,7 @@ static void __attribute__((noreturn)) run_clone(const struct op *op)
 		fatal(errno, "releasing the init");
 	}
 	char c;
-	ssize_t n;
-	do
-		n = read(g_internal, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1) {
+	if (NOINTR(read(g_internal, &c, 1)) != 1) {
 		/* The init failed (it reported the step) or died. */
 		int status = wait_status(pid);
 		g_child = 0;

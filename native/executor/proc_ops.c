@@ -26,49 +26,46 @@
 int op_setns(const struct op *op)
 {
 	int fd = slot_get(f_i64(op, 0));
-	if (fd < 0)
-		return FAIL;
-	CALL("setns");
-	return setns(fd, (int)f_u64(op, 1)) < 0 ? FAIL : OK;
+	return fd < 0 || (CALL("setns"), setns(fd, (int)f_u64(op, 1))) < 0 ? FAIL : OK;
 }
 
 int op_unshare(const struct op *op)
 {
-	CALL("unshare");
-	return unshare((int)f_u64(op, 0)) < 0 ? FAIL : OK;
+	TRY("unshare", unshare((int)f_u64(op, 0)));
+	return OK;
 }
 
 int op_sethostname(const struct op *op)
 {
-	CALL("sethostname");
-	return sethostname(f_str(op, 0), op->len[0]) < 0 ? FAIL : OK;
+	TRY("sethostname", sethostname(f_str(op, 0), op->len[0]));
+	return OK;
 }
 
 int op_setdomainname(const struct op *op)
 {
-	CALL("setdomainname");
-	return setdomainname(f_str(op, 0), op->len[0]) < 0 ? FAIL : OK;
+	TRY("setdomainname", setdomainname(f_str(op, 0), op->len[0]));
+	return OK;
 }
 
 int op_setsid(const struct op *op)
 {
 	(void)op;
-	CALL("setsid");
-	return setsid() < 0 ? FAIL : OK;
+	TRY("setsid", setsid());
+	return OK;
 }
 
 int op_no_new_privs(const struct op *op)
 {
 	(void)op;
-	CALL("prctl");
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? FAIL : OK;
+	TRY("prctl", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	return OK;
 }
 
 int op_setrlimit(const struct op *op)
 {
 	struct rlimit rl = { .rlim_cur = f_u64(op, 1), .rlim_max = f_u64(op, 2) };
-	CALL("setrlimit");
-	return setrlimit((int)f_u64(op, 0), &rl) < 0 ? FAIL : OK;
+	TRY("setrlimit", setrlimit((int)f_u64(op, 0), &rl));
+	return OK;
 }
 
 /* Drops every capability not in `keep` from the bounding set; EINVAL marks the end of the list. */
@@ -90,8 +87,8 @@ int op_cap_bounding(const struct op *op)
 
 int op_keepcaps(const struct op *op)
 {
-	CALL("prctl");
-	return prctl(PR_SET_KEEPCAPS, f_u64(op, 0) ? 1 : 0, 0, 0, 0) < 0 ? FAIL : OK;
+	TRY("prctl", prctl(PR_SET_KEEPCAPS, f_u64(op, 0) ? 1 : 0, 0, 0, 0));
+	return OK;
 }
 
 int op_setgroups(const struct op *op)
@@ -114,11 +111,9 @@ int op_setid(const struct op *op)
 {
 	uid_t uid = (uid_t)f_u64(op, 0);
 	gid_t gid = (gid_t)f_u64(op, 1);
-	CALL("setresgid");
-	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
-		return FAIL;
-	CALL("setresuid");
-	return syscall(SYS_setresuid, uid, uid, uid) < 0 ? FAIL : OK;
+	TRY("setresgid", syscall(SYS_setresgid, gid, gid, gid));
+	TRY("setresuid", syscall(SYS_setresuid, uid, uid, uid));
+	return OK;
 }
 
 int op_capset(const struct op *op)
@@ -129,16 +124,14 @@ int op_capset(const struct op *op)
 		{ .effective = (uint32_t)e, .permitted = (uint32_t)p, .inheritable = (uint32_t)i },
 		{ .effective = (uint32_t)(e >> 32), .permitted = (uint32_t)(p >> 32), .inheritable = (uint32_t)(i >> 32) },
 	};
-	CALL("capset");
-	return syscall(SYS_capset, &hdr, data) < 0 ? FAIL : OK;
+	TRY("capset", syscall(SYS_capset, &hdr, data));
+	return OK;
 }
 
 int op_ambient(const struct op *op)
 {
 	uint64_t mask = f_u64(op, 0);
-	CALL("prctl");
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-		return FAIL;
+	TRY("prctl", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
 	for (int cap = 0; cap < 64; cap++)
 		if ((mask & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			return FAIL;
@@ -177,9 +170,8 @@ int op_keyring(const struct op *op)
 	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, f_str(op, 0));
 	if (id < 0)
 		return errno == ENOSYS ? SKIPPED : FAIL;
-	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1);
-	if (n < 0)
-		return FAIL;
+	long n;
+	TRY("keyctl", n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1));
 	desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
 	/* "type;uid;gid;perm;description", perm in hex */
 	char *p = desc;
@@ -191,7 +183,8 @@ int op_keyring(const struct op *op)
 		return FAIL;
 	}
 	unsigned long perm = strtoul(p, NULL, 16) | (unsigned long)f_u64(op, 1);
-	return syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0 ? FAIL : OK;
+	TRY("keyctl", syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm));
+	return OK;
 }
 
 /* Picks the first candidate that is an executable regular file; TS computed the list from PATH. */
@@ -203,9 +196,8 @@ int op_find_exec(const struct op *op)
 	for (uint64_t i = 0; i < n; i++) {
 		const char *path = f_str(op, 1 + (uint32_t)i);
 		struct stat st;
-		if (stat(path, &st) < 0 || S_ISDIR(st.st_mode)) {
+		if (stat(path, &st) < 0 || S_ISDIR(st.st_mode))
 			continue;
-		}
 		if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0) {
 			err = EACCES;
 			continue;
@@ -251,20 +243,14 @@ int op_link_up(const struct op *op)
 		return FAIL;
 	}
 	memcpy(ifr.ifr_name, f_str(op, 0), op->len[0]);
-	CALL("socket");
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return FAIL;
-	int r = FAIL;
+	int fd, r = FAIL;
+	TRY("socket", fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 	CALL("ioctl(SIOCGIFFLAGS)");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
 		ifr.ifr_flags |= IFF_UP;
 		CALL("ioctl(SIOCSIFFLAGS)");
-		if (ioctl(fd, SIOCSIFFLAGS, &ifr) == 0)
-			r = OK;
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr) == 0 ? OK : FAIL;
 	}
-	int e = errno;
-	close(fd);
-	errno = e;
+	close_keep(fd);
 	return r;
 }

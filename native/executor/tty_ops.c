@@ -24,15 +24,11 @@ int op_connect(const struct op *op)
 		return FAIL;
 	}
 	memcpy(addr.sun_path, path, op->len[0]);
-	CALL("socket");
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return FAIL;
+	int fd;
+	TRY("socket", fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	CALL("connect");
 	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
+		close_keep(fd);
 		return FAIL;
 	}
 	return slot_set(f_i64(op, 1), fd) < 0 ? FAIL : OK;
@@ -49,11 +45,7 @@ static int send_master(int sock, int master, const char *name, size_t len)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -1 : 0;
+	return NOINTR(sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 ? -1 : 0;
 }
 
 /* Opens a pty in the container's devpts, sizes it, sends the master, keeps the slave in a slot. */
@@ -89,12 +81,9 @@ int op_terminal(const struct op *op)
 	slave = -1;
 	slot_set(f_i64(op, 2), -1); /* the console socket has done its job */
 	r = OK;
-out:;
-	int e = errno;
-	close(master);
-	if (slave >= 0)
-		close(slave);
-	errno = e;
+out:
+	close_keep(master);
+	close_keep(slave);
 	return r;
 }
 
@@ -104,11 +93,9 @@ int op_dup_stdio(const struct op *op)
 	int fd = slot_get(f_i64(op, 0));
 	if (fd < 0)
 		return FAIL;
-	CALL("dup3");
 	for (int i = 0; i < 3; i++)
-		if (dup3(fd, i, 0) < 0)
-			return FAIL;
+		TRY("dup3", dup3(fd, i, 0));
 	slot_set(f_i64(op, 0), -1);
-	CALL("ioctl(TIOCSCTTY)");
-	return ioctl(0, TIOCSCTTY, 0) < 0 ? FAIL : OK;
+	TRY("ioctl(TIOCSCTTY)", ioctl(0, TIOCSCTTY, 0));
+	return OK;
 }
