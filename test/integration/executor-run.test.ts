@@ -1,6 +1,6 @@
 // The executor for real (root): a busybox container in new namespaces, its exit status, the exec
 // fifo, fds, the footprint of the waiting init, and failures that leave nothing behind.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { libcFunction } from '../../src/linux/libc.ts';
@@ -103,6 +103,55 @@ describe.skipIf(!isRoot)('executor: running a container', () => {
       closeSync(c);
       closeSync(stray);
     }
+  });
+
+  it('sync: the init waits for node at the sync point; a failing handler fails the step with its errno', async () => {
+    const b = makeBundle(['sh', '-c', 'echo after-sync']);
+    b.spec.hooks = { createRuntime: [{ path: '/bin/true' }] };
+    const seen: [string, number, boolean][] = [];
+    const r = await run(b, {
+      launch: {
+        onSync: async (name, pid) => {
+          // the init is stopped at the sync point: its mounts are made, it has not pivoted yet
+          seen.push([name, pid, readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'hako-executor']);
+          await new Promise((res) => setTimeout(res, 20));
+        },
+      },
+    });
+    expect(r.stdout).toBe('after-sync\n');
+    expect(seen).toEqual([['createRuntime', r.initPid, true]]);
+
+    const c = makeBundle(['true']);
+    c.spec.hooks = { createRuntime: [{ path: '/bin/false' }] };
+    const plan = compilePlan(c.spec, context(c));
+    const failing = Object.assign(new Error('hook failed'), { errno: 1 });
+    const err = await launchPlan(plan, { stdio: [0, 1, 2], preserveFds: 0, onSync: () => Promise.reject(failing) }).catch((e: Error) => e);
+    expect((err as Error).message).toBe('hooks.createRuntime: sync: operation not permitted');
+    rmSync(c.fifo); // the executor made it; on a failed create the lifecycle removes it
+    const none = await launchPlan(compilePlan(c.spec, context(c)), { stdio: [0, 1, 2], preserveFds: 0 }).catch((e: Error) => e);
+    expect((none as Error).message).toBe('hooks.createRuntime: sync: function not implemented');
+  });
+
+  it('a killed executor takes the half-made init with it, and node gets EOF, not a hang', async () => {
+    const b = makeBundle(['true']);
+    b.spec.hooks = { createRuntime: [{ path: '/bin/true' }] };
+    const plan = compilePlan(b.spec, context(b));
+    let init = 0;
+    let executor = 0;
+    const err = await launchPlan(plan, {
+      stdio: [0, 1, 2],
+      preserveFds: 0,
+      onSpawned: (pid) => void (executor = pid),
+      onSync: async (_name, pid) => {
+        init = pid;
+        process.kill(executor, 'SIGKILL');
+        for (let i = 0; i < 400 && alive(pid); i++) await new Promise((res) => setTimeout(res, 5));
+      },
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toBe('executor exited before the container was ready (signal SIGKILL)');
+    expect(init).toBeGreaterThan(0);
+    expect(alive(init)).toBe(false);
+    expect(hostMountsUnder(b.dir)).toEqual([]);
   });
 
   it('a missing executable fails at create with the field named, before the fifo', async () => {
