@@ -13,9 +13,11 @@ async function unchanged(t: CaseContext, c: Container, before: State, what: stri
   t.equal(after?.pid, before.pid, `${what} must have no effect on the container: pid`);
 }
 
+/** Entries of --root that belong to this case, or to no case at all (other cases run concurrently). */
 function stateDirEntries(t: CaseContext): string[] {
+  const mine = `hc-${t.env.tag}${t.index}-`;
   try {
-    return readdirSync(t.env.root);
+    return readdirSync(t.env.root).filter((e) => e.startsWith(mine) || !/^hc-[a-z]+\d+-/.test(e));
   } catch {
     return [];
   }
