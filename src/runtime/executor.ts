@@ -112,8 +112,8 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
     closeSync(mine);
     throw new HakoError(`${executor}: ${spawned?.message ?? 'spawn failed'}`, { cause: spawned });
   }
+  // (not unref'd: whoever awaits executorExit needs the event loop alive until the executor exits)
   const executorPid = child.pid;
-  child.unref();
 
   const abandon = async (err: unknown): Promise<never> => {
     closeSync(mine);

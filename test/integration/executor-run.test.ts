@@ -1,5 +1,6 @@
 // The executor for real (root): a busybox container in new namespaces, its exit status, the exec
 // fifo, fds, the footprint of the waiting init, and failures that leave nothing behind.
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -152,6 +153,29 @@ describe.skipIf(!isRoot)('executor: running a container', () => {
     expect(init).toBeGreaterThan(0);
     expect(alive(init)).toBe(false);
     expect(hostMountsUnder(b.dir)).toEqual([]);
+  });
+
+  it('node stays alive until the executor exits, with nothing else pending (exit status reaches the caller)', () => {
+    const b = makeBundle(['sh', '-c', 'exit 5']);
+    const root = join(import.meta.dirname, '../..');
+    const script = join(b.dir, 'launch.mts');
+    writeFileSync(
+      script,
+      [
+        `import { compilePlan } from '${root}/src/plan/index.ts';`,
+        `import { launchPlan } from '${root}/src/runtime/executor.ts';`,
+        `import { openSync, readSync } from 'node:fs';`,
+        `const spec = JSON.parse(process.argv[2]);`,
+        `const plan = compilePlan(spec, ${JSON.stringify(context(b))});`,
+        `const l = await launchPlan(plan, { stdio: [0, 1, 2], preserveFds: 0 });`,
+        `readSync(openSync(${JSON.stringify(b.fifo)}, 'r'), Buffer.alloc(1));`,
+        `const exit = await l.executorExit;`,
+        `process.exitCode = 40 + exit.code;`,
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify(b.spec)], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(45);
   });
 
   it('a missing executable fails at create with the field named, before the fifo', async () => {
