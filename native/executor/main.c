@@ -579,8 +579,8 @@ static void __attribute__((noreturn)) run_clone(const struct op *op)
 	send_msg(MSG_READY, &p32, 4);
 	if (!foreground)
 		_exit(0);
-	close(g_chan);
-	close(g_internal);
+	/* Only waiting from here: hold none of the caller's pipes or preserved fds. */
+	close_range(0, ~0U, 0);
 	_exit(wait_status(pid));
 }
 
