@@ -71,6 +71,7 @@ extern char *g_exec_path;
 int send_msg(uint32_t type, const void *payload, size_t len);
 void report(uint32_t step, int err, const char *text);
 int wait_sync_reply(void);
+int rearm_pdeathsig(void); /* after a credential change, until `ready` */
 
 /* Handlers (one file per concern). */
 int op_open(const struct op *op);

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,9 +405,28 @@ static int op_sync(const struct op *op)
 	return wait_sync_reply() < 0 ? FAIL : OK;
 }
 
+/*
+ * Until `ready` the init dies with the executor (so node never waits on a half-made container).
+ * The kernel clears the parent-death signal when the effective ids change: setid re-arms it, and
+ * checks the executor didn't go in between (its end of the internal socket would have hung up).
+ */
+static int g_pdeathsig;
+
+int rearm_pdeathsig(void)
+{
+	struct pollfd p = { .fd = g_internal, .events = POLLRDHUP };
+	if (!g_pdeathsig)
+		return OK;
+	TRY("prctl", prctl(PR_SET_PDEATHSIG, g_pdeathsig));
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP)))
+		_exit(1);
+	return OK;
+}
+
 static int op_ready(const struct op *op)
 {
 	(void)op;
+	g_pdeathsig = 0;
 	TRY("prctl", prctl(PR_SET_PDEATHSIG, 0));
 	if (write_once(g_internal, "R", 1) < 0)
 		return FAIL;
@@ -504,7 +524,8 @@ static int op_wait_fifo(const struct op *op)
 static void __attribute__((noreturn)) run_init(void)
 {
 	char c;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	g_pdeathsig = SIGKILL;
+	rearm_pdeathsig();
 	/* Wait until the parent has written the id maps. EOF: the parent failed and reported. */
 	if (read(g_internal, &c, 1) != 1)
 		_exit(1);

@@ -113,7 +113,7 @@ int op_setid(const struct op *op)
 	gid_t gid = (gid_t)f_u64(op, 1);
 	TRY("setresgid", syscall(SYS_setresgid, gid, gid, gid));
 	TRY("setresuid", syscall(SYS_setresuid, uid, uid, uid));
-	return OK;
+	return rearm_pdeathsig();
 }
 
 int op_capset(const struct op *op)

@@ -1,7 +1,7 @@
 // The executor for real (root): a busybox container in new namespaces, its exit status, the exec
 // fifo, fds, the footprint of the waiting init, and failures that leave nothing behind.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { libcFunction } from '../../src/linux/libc.ts';
@@ -133,9 +133,19 @@ describe.skipIf(!isRoot)('executor: running a container', () => {
     expect((none as Error).message).toBe('hooks.createRuntime: sync: function not implemented');
   });
 
-  it('a killed executor takes the half-made init with it, and node gets EOF, not a hang', async () => {
+  it.each([
+    ['no user namespace', false],
+    // setresuid/setresgid clear the parent-death signal: the executor must re-arm it
+    ['a user namespace (credentials changed first)', true],
+  ])('a killed executor takes the half-made init with it, and node gets EOF, not a hang: %s', async (_name, userns) => {
     const b = makeBundle(['true']);
     b.spec.hooks = { createRuntime: [{ path: '/bin/true' }] };
+    if (userns) {
+      chmodSync(b.dir, 0o755);
+      b.spec.linux!.namespaces!.push({ type: 'user' });
+      b.spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      b.spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }
     const plan = compilePlan(b.spec, context(b));
     let init = 0;
     let executor = 0;
