@@ -64,6 +64,7 @@ const RENDER: Record<string, Render> = {
   hard: limit,
   resource: (v) => RLIMIT_NAMES[Number(v)] ?? String(v),
   nstype: names(CLONE),
+  perm: (v) => `0x${Number(v).toString(16)}`,
 };
 const RENDER_BY_OP: Record<string, Record<string, Render>> = {
   open: { flags: (v) => (Number(v) === 0 ? 'O_RDONLY' : flagNames(v as number, OFLAGS)), mode: nonzero(octal) },
