@@ -544,12 +544,14 @@ export function errorClass(r: CallResult): string {
   if (r.timedOut) return 'timeout';
   if (r.code === 0) return 'none';
   const text = `${r.stderr}\n${r.stdout}`.toLowerCase();
-  if (/does not exist|not exist|no such container|not found/.test(text)) return 'does-not-exist';
-  if (/already exists|exists|duplicate/.test(text)) return 'exists';
-  if (/not running|not started|stopped|already finished|no such process/.test(text)) return 'not-running';
-  if (/running|not stopped|cannot delete/.test(text)) return 'is-running';
-  if (/invalid|unknown|bad|parse|required|must/.test(text)) return 'invalid';
+  if (/incorrect usage|requires (a minimum of|exactly) \d+ argument|missing .*argument|^usage:/m.test(text)) return 'usage';
+  if (/does not exist|no such container|container .*not found/.test(text)) return 'does-not-exist';
+  if (/already exists|with id exists|exists/.test(text)) return 'exists';
+  if (/not running|not started|already finished|no such process|is stopped|has stopped/.test(text)) return 'not-running';
+  if (/is running|still running|not stopped|cannot delete/.test(text)) return 'is-running';
+  if (/invalid|unknown|bad |parse|required|must|malformed|unmarshal|not supported/.test(text)) return 'invalid';
   if (/permission denied|operation not permitted/.test(text)) return 'permission';
+  if (/no such file or directory/.test(text)) return 'no-such-file';
   return 'other';
 }
 
