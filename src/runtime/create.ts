@@ -1,7 +1,161 @@
-import type { Context } from '../cli/context.ts';
+// `hako create`: validate the bundle, claim the id, make the cgroups, compile the plan and have
+// the executor perform it, then exit with the init blocked on the exec fifo. Any failure undoes
+// everything this call made: no process, cgroup, state folder or fifo is left behind.
+import { resolve } from 'node:path';
 import type { CreateFlags } from '../cli/commands/lifecycle.ts';
-import { NotImplementedError } from '../errors.ts';
+import type { Context } from '../cli/context.ts';
+import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
+import { HakoError } from '../errors.ts';
+import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext } from '../plan/index.ts';
+import { readHostFacts } from '../plan/host-facts.ts';
+import { loadConfig } from '../spec/load.ts';
+import type { Spec } from '../spec/types.ts';
+import { validateId } from '../state/ids.ts';
+import type { ContainerRecord } from '../state/record.ts';
+import { launchPlan, type LaunchedInit } from './executor.ts';
+import { writePidFile } from './pidfile.ts';
+import { processIdentity } from './procfs.ts';
+import { execFifoPath } from './status.ts';
 
-export async function createContainer(_ctx: Context, _id: string, _flags: CreateFlags): Promise<void> {
-  throw new NotImplementedError('create (the executor is being built)');
+export interface CreatedContainer {
+  record: ContainerRecord;
+  launched: LaunchedInit;
+}
+
+/** runc's rules for terminals and console sockets, with runc's words. */
+function checkConsole(config: Spec, flags: CreateFlags, foreground: boolean): void {
+  const terminal = config.process?.terminal === true;
+  if (terminal && !flags.consoleSocket && !foreground) {
+    throw new HakoError('cannot allocate tty if hako will detach without setting console socket');
+  }
+  if (!terminal && flags.consoleSocket) {
+    throw new HakoError('cannot use console socket if hako will not detach or allocate tty');
+  }
+}
+
+/**
+ * What the plan needs to know about this host: its mount table and cgroup hierarchies, and for a
+ * container without its own cgroup namespace, where its cgroup is in each v1 hierarchy (a
+ * `cgroup` mount then binds that folder).
+ */
+function hostFacts(config: Spec, cgroups: CgroupManager | undefined): HostFacts {
+  const facts = readHostFacts();
+  const ownCgroupNs = config.linux?.namespaces?.some((ns) => ns.type === 'cgroup');
+  if (cgroups && !ownCgroupNs && facts.cgroup?.version === 1) {
+    const dirs = Object.values(cgroups.paths);
+    for (const h of facts.cgroup.hierarchies) {
+      const base = `/sys/fs/cgroup/${h.name}`;
+      h.hostPath = dirs.find((d) => d === base || d.startsWith(`${base}/`));
+    }
+  }
+  return facts;
+}
+
+function planContext(
+  config: Spec,
+  bundle: string,
+  containerDir: string,
+  flags: CreateFlags,
+  foreground: boolean,
+  id: string,
+  cgroups: CgroupManager | undefined,
+): PlanContext {
+  return {
+    containerId: id,
+    hostFacts: hostFacts(config, cgroups),
+    bundle,
+    rootfs: resolve(bundle, config.root?.path ?? 'rootfs'),
+    execFifo: execFifoPath(containerDir),
+    consoleSocket: flags.consoleSocket === undefined ? undefined : resolve(flags.consoleSocket),
+    noPivot: flags.noPivot,
+    noNewKeyring: flags.noNewKeyring,
+    preserveFds: flags.preserveFds,
+    foreground,
+  };
+}
+
+export async function createContainer(ctx: Context, id: string, flags: CreateFlags): Promise<void> {
+  const created = await createInternal(ctx, id, flags, false);
+  if (created) await created.launched.executorExit;
+}
+
+/** Creates the container; in foreground mode the executor stays and exits with the init's status. */
+export async function createInternal(ctx: Context, id: string, flags: CreateFlags, foreground: boolean): Promise<CreatedContainer | undefined> {
+  const { store, logger } = ctx;
+  validateId(id);
+  const bundle = resolve(flags.bundle);
+  const config = await loadConfig(bundle);
+  checkConsole(config, flags, foreground);
+
+  if (flags.dryRun) {
+    const plan = compilePlan(config, planContext(config, bundle, store.dir(id), flags, foreground, id, undefined));
+    process.stdout.write(describePlan(plan));
+    return undefined;
+  }
+
+  const dir = store.reserve(id);
+  const record: ContainerRecord = {
+    id,
+    ociVersion: config.ociVersion,
+    bundle,
+    rootfs: resolve(bundle, config.root?.path ?? 'rootfs'),
+    created: new Date().toISOString(),
+    owner: 'root',
+    annotations: config.annotations as Record<string, string> | undefined,
+    creator: processIdentity(process.pid),
+    config,
+  };
+  let cgroups: CgroupManager | undefined;
+  let launched: LaunchedInit | undefined;
+  try {
+    store.write(record);
+    return await store.withLock(id, async () => {
+      cgroups = cgroupManagerFor({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: ctx.globals.systemdCgroup });
+      cgroups.create();
+      record.cgroups = cgroups.state();
+      store.write(record);
+      // Limits are in place before the first process joins.
+      for (const warning of cgroups.apply(config.linux?.resources ?? {}, { devices: config.linux?.devices })) {
+        logger.warn(`linux.resources: ${warning}`);
+      }
+
+      const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups));
+      const cg = cgroups;
+      launched = await launchPlan(plan, {
+        stdio: [0, 1, 2],
+        preserveFds: flags.preserveFds,
+        // Before the executor clones the init: the init is in its cgroup from its first instruction.
+        onSpawned: (executorPid) => cg.addProcess(executorPid),
+        onReport: logger.debugEnabled ? (r) => logger.debug(`plan step ${r.step} ${r.label}: ${r.op}${r.errno ? ` errno ${r.errno}` : ''}`) : undefined,
+      });
+      const init = processIdentity(launched.initPid);
+      if (!init) throw new HakoError(`container init (pid ${launched.initPid}) exited during create`);
+      record.init = init;
+      delete record.creator;
+      store.write(record);
+      if (flags.pidFile) writePidFile(flags.pidFile, launched.initPid);
+      logger.debug(`container ${id} created, init pid ${launched.initPid}`);
+      return { record, launched };
+    });
+  } catch (err) {
+    await undoCreate(ctx, id, cgroups, launched);
+    throw err;
+  }
+}
+
+async function undoCreate(ctx: Context, id: string, cgroups: CgroupManager | undefined, launched: LaunchedInit | undefined): Promise<void> {
+  if (launched) {
+    try {
+      process.kill(launched.initPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  try {
+    // Kills anything the executor left in the cgroup, then removes it.
+    await cgroups?.destroy({ kill: true });
+  } catch (err) {
+    ctx.logger.warn(`cleanup after failed create: ${(err as Error).message}`);
+  }
+  ctx.store.remove(id);
 }
