@@ -13,8 +13,10 @@ import type { Spec } from '../spec/types.ts';
 import { validateId } from '../state/ids.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { launchPlan, type LaunchedInit } from './executor.ts';
+import { runHooks } from './hooks.ts';
 import { writePidFile } from './pidfile.ts';
 import { processIdentity } from './procfs.ts';
+import { ociState } from './state.ts';
 import { execFifoPath } from './status.ts';
 
 export interface CreatedContainer {
@@ -120,13 +122,30 @@ export async function createInternal(ctx: Context, id: string, flags: CreateFlag
       }
 
       const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups));
+      for (const warning of plan.warnings) logger.warn(warning);
       const cg = cgroups;
+      // A hook's own error says more than the sync step's errno: keep it and throw it instead.
+      let hookError: unknown;
       launched = await launchPlan(plan, {
         stdio: [0, 1, 2],
         preserveFds: flags.preserveFds,
         // Before the executor clones the init: the init is in its cgroup from its first instruction.
         onSpawned: (executorPid) => cg.addProcess(executorPid),
         onReport: logger.debugEnabled ? (r) => logger.debug(`plan step ${r.step} ${r.label}: ${r.op}${r.errno ? ` errno ${r.errno}` : ''}`) : undefined,
+        // The init waits here, mounts done and before pivot_root, while node runs the runtime's hooks.
+        onSync: async (name, initPid) => {
+          if (name !== 'createRuntime') throw new HakoError(`unknown sync point ${name}`);
+          const state = { ...ociState(record, dir), status: 'creating' as const, pid: initPid };
+          try {
+            await runHooks(config.hooks, 'prestart', state);
+            await runHooks(config.hooks, 'createRuntime', state);
+          } catch (err) {
+            hookError = err;
+            throw err;
+          }
+        },
+      }).catch((err: unknown) => {
+        throw hookError ?? err;
       });
       const init = processIdentity(launched.initPid);
       if (!init) throw new HakoError(`container init (pid ${launched.initPid}) exited during create`);

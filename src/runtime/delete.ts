@@ -6,7 +6,9 @@ import { HakoError } from '../errors.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { doesNotExist } from '../state/store.ts';
 import { containerCgroups } from './cgroups.ts';
+import { runHooksWarning } from './hooks.ts';
 import { isAlive } from './procfs.ts';
+import { ociState } from './state.ts';
 import { waitForExit } from './processes.ts';
 import { statusOf } from './status.ts';
 
@@ -46,6 +48,8 @@ export async function destroyContainer(ctx: Context, record: ContainerRecord): P
   }
   // Processes outside the init's pid namespace (a shared pid namespace) can outlive it.
   await cgroups?.destroy({ kill: true });
+  const state = { ...ociState(record, ctx.store.dir(record.id)), status: 'stopped' as const, pid: 0 };
   ctx.store.remove(record.id);
+  await runHooksWarning(record.config.hooks, 'poststop', state, ctx.logger);
   ctx.logger.debug(`container ${record.id} deleted`);
 }

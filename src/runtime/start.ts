@@ -4,7 +4,9 @@
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import type { Context } from '../cli/context.ts';
 import { HakoError } from '../errors.ts';
+import { runHooksWarning } from './hooks.ts';
 import { isAlive } from './procfs.ts';
+import { ociState } from './state.ts';
 import { execFifoPath, statusOf } from './status.ts';
 
 const START_TIMEOUT_MS = 10_000;
@@ -20,6 +22,7 @@ export async function startContainer(ctx: Context, id: string): Promise<void> {
     if (status !== 'created') throw new HakoError(`cannot start a container in the ${status} state`);
     await releaseInit(execFifoPath(dir), () => isAlive(record.init));
     ctx.logger.debug(`container ${id} started (init pid ${record.init?.pid})`);
+    await runHooksWarning(record.config.hooks, 'poststart', ociState(record, dir), ctx.logger);
   });
 }
 

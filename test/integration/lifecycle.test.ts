@@ -1,10 +1,10 @@
 // The container lifecycle for real: root, namespaces, cgroups, a busybox rootfs, the real
 // bin/hako. Every test proves it left nothing behind.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
-import { hako } from '../helpers/hako.ts';
+import { hako, hakoDetached } from '../helpers/hako.ts';
 import { findLeaks } from '../helpers/leaks.ts';
 
 const root = `/run/hako-test-lifecycle-${process.pid}`;
@@ -27,23 +27,9 @@ function expectNoLeaks(): void {
   expect(findLeaks({ root, ids, dirs: bundles.map((b) => b.dir) })).toEqual([]);
 }
 
-/**
- * Runs `create` with the container's stdout and stderr going to files: the runtime's stdio is the
- * container's, so a pipe would keep spawnSync waiting until the container exits. hako's own error
- * text lands in the stderr file, as it does for containerd (which reads --log instead).
- */
+/** `create` with the container's stdio in files (see hakoDetached). */
 function createWithOutput(id: string, bundle: TestBundle, extra: string[] = []) {
-  const out = join(bundle.dir, `out-${id}.txt`);
-  const err = join(bundle.dir, `err-${id}.txt`);
-  const outFd = openSync(out, 'w');
-  const errFd = openSync(err, 'w');
-  try {
-    const r = hako(['--root', root, 'create', '--bundle', bundle.dir, ...extra, id], { stdio: ['ignore', outFd, errFd] });
-    return { status: r.status, stderr: readFileSync(err, 'utf8'), output: () => readFileSync(out, 'utf8') };
-  } finally {
-    closeSync(outFd);
-    closeSync(errFd);
-  }
+  return hakoDetached(['--root', root, 'create', '--bundle', bundle.dir, ...extra, id]);
 }
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
