@@ -5,17 +5,26 @@ import type { ProcessIdentity } from '../state/record.ts';
 import { isAlive } from './procfs.ts';
 
 /**
- * Sends `signal` to the recorded process, and only to it: the identity (pid + start time) is
- * checked right before the signal, so a recycled pid is never hit.
+ * Sends `signal` to the recorded process, and only to it: a pidfd pins the pid, then the identity
+ * (pid + start time) is checked, so a recycled pid is never hit.
  */
 export async function signalProcess(identity: ProcessIdentity, signal: number): Promise<void> {
-  if (!isAlive(identity)) throw new HakoError('container not running');
-  try {
-    process.kill(identity.pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new HakoError('container not running');
-    throw err;
-  }
+  const { withPidfd, pidfdSendSignal } = await import('../linux/pidfd.ts');
+  const sent = await withPidfd(
+    identity.pid,
+    () => isAlive(identity),
+    async (pidfd) => {
+      try {
+        await pidfdSendSignal(pidfd, signal);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+        throw err;
+      }
+    },
+  );
+  // containerd reads "container not running" as "already exited".
+  if (!sent) throw new HakoError('container not running');
 }
 
 /** Waits until the process has exited (or became a zombie), up to `timeoutMs`. */
