@@ -143,7 +143,7 @@ async function main(): Promise<number> {
   const count = Math.max(1, Number(values.count) || 1000);
   const jobs = Math.max(1, Number(values.jobs) || 2);
   cleanUpOnSignals();
-  const session = await openSession([values.runtime], 'soak');
+  const session = await openSession([values.runtime], 'conformance-soak');
   const env = session.envs[0] as RunEnv;
   const stats = new Map<string, { runs: number; unexpected: number; leaks: number; known: number }>(
     scenarios.map((s) => [s.name, { runs: 0, unexpected: 0, leaks: 0, known: 0 }]),

@@ -424,6 +424,22 @@ export const clientCases: Case[] = [
     },
   },
   {
+    name: 'clients/console-size-ignored-without-terminal',
+    section: 'config.md#process',
+    spec: 'Runtimes MUST ignore consoleSize if terminal is false or unset',
+    async run(t) {
+      const c = await t.startContainer(
+        t.bundle(['tty', 'exit:0'], (s) => {
+          s.process!.terminal = false;
+          s.process!.consoleSize = { height: 10, width: 20 };
+        }),
+      );
+      await c.waitStatus('stopped');
+      const tty = (await c.report()).tty as Record<string, { isatty: boolean }>;
+      t.equal(tty['1']?.isatty, false, 'no terminal is set up');
+    },
+  },
+  {
     name: 'clients/pause-resume',
     section: 'containerd',
     needs: ['cgroup-v1:freezer'],

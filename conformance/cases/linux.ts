@@ -100,6 +100,19 @@ export const linuxCases: Case[] = [
     },
   },
   {
+    name: 'linux/mount-label',
+    section: 'config-linux.md#mount-label',
+    spec: 'mountLabel will set the SELinux context for the mounts in the container',
+    needs: ['selinux'],
+    async run(t) {
+      const r = await t.probe(['mountinfo'], (s) => {
+        s.linux!.mountLabel = 'system_u:object_r:container_file_t:s0';
+        s.mounts!.push({ destination: '/mnt/labelled', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+      });
+      t.check(String(r.mountinfo).includes('container_file_t'), 'the tmpfs carries the context= option');
+    },
+  },
+  {
     name: 'linux/intel-rdt-without-resctrl-errors',
     section: 'config-linux.md#intelrdt',
     spec: 'If intelRdt is set and no mounted resctrl pseudo-filesystem is available in the runtime mount namespace, the runtime MUST generate an error',
