@@ -100,7 +100,11 @@ async function main(): Promise<number> {
     }
   } finally {
     const left = await closeSession(session);
-    if (left.length) console.log(`# removed at the end of the run: ${left.join('; ')}`);
+    if (left.length) {
+      const line = `# removed at the end of the run: ${left.join('; ')}`;
+      if (format === 'json') console.error(line);
+      else console.log(line);
+    }
   }
 
   const counts = count(results);

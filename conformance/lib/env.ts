@@ -1,7 +1,7 @@
 // Set-up and clean-up of a run: probe build, subreaper, rootfs template, one --root and one cgroup
 // parent per runtime; clean-up removes all of it, even after a failure or Ctrl-C.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { buildTemplate, ensureProbe } from './bundle.ts';
 import type { RunEnv } from './case.ts';
 import { becomeSubreaper, detectHost, orphanChildren, reapOrphans, startReaper, stopReaper } from './host.ts';
@@ -31,7 +31,9 @@ export async function openSession(bins: string[], label = 'conformance'): Promis
   buildTemplate(template);
   const host = detectHost();
   const tags = ['a', 'b', 'c', 'd'];
-  for (const [i, bin] of bins.entries()) {
+  for (const [i, given] of bins.entries()) {
+    // A path with a slash is made absolute: some calls run with another working directory.
+    const bin = given.includes('/') ? resolve(given) : given;
     const { kind, version } = await detectKind(bin);
     const tag = tags[i] ?? `x${i}`;
     const name = basename(bin).replace(/[^A-Za-z0-9_.-]/g, '_');
