@@ -15,7 +15,8 @@ export interface OciState {
   owner: string;
 }
 
-export function ociState(record: ContainerRecord, containerDir: string): OciState {
+/** `owner`: runc's `state` leaves it empty and only `list` fills it in; hako does the same. */
+export function ociState(record: ContainerRecord, containerDir: string, withOwner = false): OciState {
   const status = statusOf(record, containerDir);
   const state: OciState = {
     ociVersion: record.ociVersion,
@@ -26,7 +27,7 @@ export function ociState(record: ContainerRecord, containerDir: string): OciStat
     bundle: record.bundle,
     rootfs: record.rootfs,
     created: record.created,
-    owner: record.owner,
+    owner: withOwner ? record.owner : '',
   };
   if (record.annotations && Object.keys(record.annotations).length > 0) {
     // keep runc's key order: annotations before owner
@@ -36,8 +37,8 @@ export function ociState(record: ContainerRecord, containerDir: string): OciStat
   return state;
 }
 
-export function containerState(ctx: Context, id: string): OciState {
-  return ociState(ctx.store.read(id), ctx.store.dir(id));
+export function containerState(ctx: Context, id: string, withOwner = false): OciState {
+  return ociState(ctx.store.read(id), ctx.store.dir(id), withOwner);
 }
 
 /** Every container in --root whose record can be read (a folder mid-create without a record is skipped). */
@@ -45,7 +46,7 @@ export function listContainers(ctx: Context): OciState[] {
   const states: OciState[] = [];
   for (const id of ctx.store.ids()) {
     try {
-      states.push(containerState(ctx, id));
+      states.push(containerState(ctx, id, true));
     } catch {
       // not a container folder, or one being created or deleted right now
     }

@@ -91,7 +91,7 @@ describe.skipIf(!isRoot)('lifecycle (root)', () => {
       bundle: bundle.dir,
       rootfs: join(bundle.dir, 'rootfs'),
       created: expect.any(String),
-      owner: 'root',
+      owner: '',
     });
     expect(created.output()).toBe(''); // nothing ran yet
 

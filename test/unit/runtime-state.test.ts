@@ -42,7 +42,7 @@ describe('ociState', () => {
   });
 
   it('formats runc\'s list table', () => {
-    const s = ociState(base, dir);
+    const s = ociState(base, dir, true);
     const lines = formatTable([s]).split('\n');
     expect(lines[0]).toBe('ID          PID         STATUS      BUNDLE      CREATED' + ' '.repeat(20) + 'OWNER');
     expect(lines[1]).toBe('c1          0           stopped     /b          2026-01-01T00:00:00.000Z   root');
