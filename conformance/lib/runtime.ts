@@ -1,6 +1,9 @@
 // Drives a runc-compatible runtime through its command line, the way containerd's shim does:
 // `RT --root R [--log L --log-format json] <command> ...`, every call bounded by a timeout.
 import { spawn } from 'node:child_process';
+import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import { spawnedPids } from './host.ts';
 
@@ -11,7 +14,7 @@ export interface CallOptions {
   stderr?: number;
   /** Extra fds placed at 3, 4, ... in the runtime process (for --preserve-fds and stray-fd checks). */
   extraFds?: number[];
-  /** Text written to the runtime's stdin (implies a pipe). */
+  /** Text given to the runtime on stdin (through a temporary file). */
   input?: string;
   timeoutMs?: number;
   /** Omit the global --log flags (e.g. to see what reaches stderr). */
@@ -77,10 +80,20 @@ export interface RunningCall {
   kill(signal: NodeJS.Signals): void;
 }
 
+let inputSeq = 0;
+
 export function startProcess(bin: string, argv: string[], opts: CallOptions = {}): RunningCall {
   const t0 = performance.now();
+  // Input goes through a file, not node's stdin pipe (a socketpair, which `open("/dev/stdin")` refuses).
+  let inputFd: number | undefined;
+  if (opts.input !== undefined) {
+    const p = join(tmpdir(), `hako-conformance-input-${process.pid}-${inputSeq++}`);
+    writeFileSync(p, opts.input);
+    inputFd = openSync(p, 'r');
+    rmSync(p);
+  }
   const stdio: StdioOptions = [
-    opts.input !== undefined ? 'pipe' : (opts.stdin ?? 'ignore'),
+    inputFd ?? opts.stdin ?? 'ignore',
     opts.stdout ?? 'pipe',
     opts.stderr ?? 'pipe',
     ...(opts.extraFds ?? []),
@@ -89,19 +102,17 @@ export function startProcess(bin: string, argv: string[], opts: CallOptions = {}
   try {
     child = spawn(bin, argv, { stdio, cwd: opts.cwd });
   } catch (e) {
+    if (inputFd !== undefined) closeSync(inputFd);
     const r: CallResult = { argv, code: 127, signal: null, stdout: '', stderr: '', timedOut: false, spawnError: String(e), ms: 0 };
     return { pid: undefined, done: Promise.resolve(r), kill: () => {} };
   }
+  if (inputFd !== undefined) closeSync(inputFd);
   const pid = child.pid;
   if (pid !== undefined) spawnedPids.add(pid);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  if (opts.input !== undefined && child.stdin) {
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input);
-  }
   let timedOut = false;
   const timeout = setTimeout(() => {
     timedOut = true;

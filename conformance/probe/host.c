@@ -88,6 +88,12 @@ int hook_main(int argc, char **argv) {
     json_kstr(&j, nss[i], t);
   }
   json_obj_end(&j);
+  /* The parent's mount namespace: the runtime that ran the hook, for "executed in the runtime namespace". */
+  char pp[64], pt[128];
+  snprintf(pp, sizeof(pp), "/proc/%d/ns/mnt", (int)getppid());
+  ssize_t pr = readlink(pp, pt, sizeof(pt) - 1);
+  pt[pr < 0 ? 0 : pr] = '\0';
+  json_kstr(&j, "parentMnt", pt);
   json_obj_end(&j);
   int fd = open(argv[3], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
