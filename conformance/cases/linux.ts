@@ -298,6 +298,7 @@ export const linuxCases: Case[] = [
     spec: 'unified keys are written to the cgroup v2 hierarchy; a runtime that cannot enable the controller MUST generate an error (hybrid host: hugetlb lives on cgroup2)',
     needs: ['cgroup-v2:hugetlb'],
     async run(t) {
+      await t.control();
       if (!existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB')) t.skip('no 2MB huge pages on this host');
       const b = t.bundle(['pid', 'print', 'sleep'], (s) => {
         s.linux!.resources!.unified = { 'hugetlb.2MB.max': '4194304' };

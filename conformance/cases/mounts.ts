@@ -240,6 +240,7 @@ export const mountCases: Case[] = [
     section: 'config.md#mounts',
     spec: 'a destination resolving through a symlink in the rootfs must stay inside the rootfs (never mount on the host); refusing the mount is also safe',
     async run(t) {
+      await t.control();
       const outside = hostDir(t, 'outside-target');
       const b = t.bundle(['mountinfo', 'exit:0'], (s, d) => {
         // rootfs/escape -> the host directory (absolute link): resolved in the rootfs it is /<host path>.

@@ -170,6 +170,7 @@ export const namespaceCases: Case[] = [
     section: 'config-linux.md#offset-for-time-namespace',
     spec: 'timeOffsets sets the offset for the time namespace (a runtime that cannot apply it MUST generate an error)',
     async run(t) {
+      await t.control();
       const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
       const days = 3650;
       const b = t.bundle(['ns', 'clock:monotonic', 'exit:0'], (s) => {
