@@ -3,7 +3,7 @@
 // come back as warnings (the runtime decides whether to log or refuse).
 
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type {
   LinuxBlockIO,
   LinuxCPU,
@@ -32,24 +32,34 @@ function set(dir: string, file: string, value: string, field: string): void {
 
 const has = (dir: string, file: string): boolean => existsSync(join(dir, file));
 
-/** runc's default device rules, appended after the config's own (it cannot turn them off either). */
-export const DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = [
-  { allow: true, type: 'c', access: 'm' }, // mknod of any char device
-  { allow: true, type: 'b', access: 'm' }, // mknod of any block device
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' }, // /dev/random
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' }, // /dev/full
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' }, // /dev/tty
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' }, // /dev/urandom
-  { allow: true, type: 'c', major: 136, access: 'rwm' }, // /dev/pts/*
-  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // /dev/ptmx
-  { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // /dev/net/tun
+/**
+ * runc's default device rules (libcontainer/specconv AllowedDevices), appended after the config's
+ * own rules (a config cannot turn them off either). A rule with a path is dropped when
+ * linux.devices lists the same path: the config's device takes its place, as in runc.
+ */
+const DEFAULT_DEVICES: readonly { path?: string; rule: LinuxDeviceCgroup }[] = [
+  { rule: { allow: true, type: 'c', access: 'm' } }, // mknod of any char device
+  { rule: { allow: true, type: 'b', access: 'm' } }, // mknod of any block device
+  { path: '/dev/null', rule: { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' } },
+  { path: '/dev/random', rule: { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' } },
+  { path: '/dev/full', rule: { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' } },
+  { path: '/dev/tty', rule: { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' } },
+  { path: '/dev/zero', rule: { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' } },
+  { path: '/dev/urandom', rule: { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' } },
+  { rule: { allow: true, type: 'c', major: 136, access: 'rwm' } }, // /dev/pts/*
+  { rule: { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' } }, // /dev/ptmx
+  { rule: { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' } }, // /dev/net/tun
 ];
 
+export const DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = DEFAULT_DEVICES.map((d) => d.rule);
+
 export interface ApplyOptions {
-  /** Devices from linux.devices: allowed rwm, as runc does. */
-  devices?: readonly { type: string; major?: number; minor?: number }[];
+  /**
+   * linux.devices: only their paths matter here. They get no cgroup rule of their own (runc 1.1
+   * neither): access to them is what linux.resources.devices says, so a later deny in the config
+   * wins. A path that is also one of runc's defaults drops that default rule.
+   */
+  devices?: readonly { path?: string; type?: string; major?: number; minor?: number }[];
   /** Skip runc's DEFAULT_DEVICE_RULES (tests). */
   noDefaultDevices?: boolean;
 }
@@ -116,15 +126,12 @@ export function applyV1(
   return [...new Set(warnings)];
 }
 
-function deviceRules(rules: readonly LinuxDeviceCgroup[], opts: ApplyOptions): LinuxDeviceCgroup[] {
+/** The v1 device rules in the order they are written: the config's, then runc's defaults. */
+export function deviceRules(rules: readonly LinuxDeviceCgroup[], opts: ApplyOptions = {}): LinuxDeviceCgroup[] {
   const out = [...rules];
   if (!opts.noDefaultDevices) {
-    out.push(...DEFAULT_DEVICE_RULES);
-    for (const d of opts.devices ?? []) {
-      // u (unbuffered char) is a char device to the kernel; p (FIFO) needs no rule.
-      const type = d.type === 'u' ? 'c' : d.type;
-      if (type === 'c' || type === 'b') out.push({ allow: true, type, major: d.major, minor: d.minor, access: 'rwm' });
-    }
+    const overridden = new Set((opts.devices ?? []).map((d) => d.path && posix.join('/', d.path)));
+    for (const d of DEFAULT_DEVICES) if (d.path === undefined || !overridden.has(d.path)) out.push(d.rule);
   }
   return out;
 }

@@ -48,7 +48,7 @@ export interface CgroupManager {
   destroy(opts?: DestroyOptions): Promise<void>;
   /**
    * Write `linux.resources` (call it before addProcess). Returns warnings for settings this host
-   * cannot enforce; throws on a write the kernel refuses. opts.devices: linux.devices, allowed rwm.
+   * cannot enforce; throws on a write the kernel refuses. opts.devices: linux.devices (paths only, see ApplyOptions).
    */
   apply(resources: LinuxResources, opts?: ApplyOptions): string[];
   state(): CgroupState;
