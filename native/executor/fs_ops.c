@@ -51,45 +51,114 @@ static int create_one(int parent, const char *name, int create)
 	return 0;
 }
 
+/* The directory `resolved` (absolute, free of symlinks, `..` and `.`) reopened from the root. */
+static int reopen_dir(int rootfd, const char *resolved)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | (rootfd == AT_FDCWD ? 0 : RESOLVE_IN_ROOT),
+	};
+	CALL("openat2");
+	return (int)syscall(SYS_openat2, rootfd, resolved, &how, sizeof how);
+}
+
+#define MAX_LINKS 40
+
+static int too_long(void)
+{
+	errno = ENAMETOOLONG;
+	return -1;
+}
+
 /*
- * Opens `path` below `rootfd` as O_PATH. When it's missing and `create` asks for it, creates the
- * missing directories one by one (mode 0755), and the last component as `create` says.
+ * Opens `path` below `rootfd` as O_PATH (openat2, RESOLVE_IN_ROOT). When it's missing and `create`
+ * asks for it, walks it one component at a time instead, the way RESOLVE_IN_ROOT resolves:
+ * each component opened O_PATH|O_NOFOLLOW in its parent; a symlink's target is read and spliced
+ * in front of the rest of the path (an absolute one starts again at the root, never the host's
+ * /); `..` drops the last resolved component and never climbs above the root; at most MAX_LINKS
+ * symlinks. Missing directories are created (0755) as the walk reaches them, the last component
+ * as `create` says. Nothing is ever created or opened outside the root.
  */
 int open_path(int rootfd, const char *path, int create)
 {
-	char buf[PATH_MAX];
-	int fd = open_in_root(rootfd, path, O_PATH, 0);
+	char rest[PATH_MAX], resolved[PATH_MAX], name[NAME_MAX + 1], link[PATH_MAX];
+	struct stat st;
+	int fd = open_in_root(rootfd, path, O_PATH, 0), cur, links = 0;
 	if (fd >= 0 || errno != ENOENT || create == CREATE_NONE)
 		return fd;
-	if (strlen(path) >= sizeof buf) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(buf, path);
-	int parent = rootfd == AT_FDCWD ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) : fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	for (char *p = buf; parent >= 0;) {
-		while (*p == '/')
-			p++;
-		char *end = strchr(p, '/'), *rest = end;
-		while (rest && *rest == '/')
-			rest++;
-		int last = !rest || !*rest;
-		if (end)
-			*end = 0;
-		if (!*p || create_one(parent, p, last ? create : CREATE_DIR) < 0)
+	if (strlen(path) >= sizeof rest)
+		return too_long();
+	strcpy(rest, path);
+	strcpy(resolved, "/");
+	for (cur = reopen_dir(rootfd, resolved); cur >= 0;) {
+		char *p = rest + strspn(rest, "/");
+		size_t n = strcspn(p, "/"), rl = strlen(resolved);
+		if (n == 0)
+			return cur; /* the whole path is resolved */
+		if (n > NAME_MAX) {
+			too_long();
 			break;
-		if (last) {
-			close(parent);
-			return open_in_root(rootfd, path, O_PATH, 0);
 		}
-		/* Reopen the prefix through the root, following symlinks only inside it. */
-		int next = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY, 0);
-		close_keep(parent);
-		parent = next;
-		*end = '/';
-		p = end + 1;
+		memcpy(name, p, n);
+		name[n] = 0;
+		memmove(rest, p + n, strlen(p + n) + 1);
+		int last = rest[strspn(rest, "/")] == 0;
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			char *slash = strrchr(resolved, '/');
+			slash[slash == resolved] = 0; /* "/a/b" → "/a", "/a" → "/", "/" stays */
+			close(cur);
+			cur = reopen_dir(rootfd, resolved);
+			continue;
+		}
+		CALL("openat");
+		int next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT) {
+			if (create_one(cur, name, last ? create : CREATE_DIR) < 0)
+				break;
+			CALL("openat");
+			next = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0 || (CALL("fstat"), fstat(next, &st)) < 0) {
+			close_keep(next);
+			break;
+		}
+		if (!S_ISLNK(st.st_mode)) {
+			if (rl + 1 + n >= sizeof resolved) {
+				close(next);
+				too_long();
+				break;
+			}
+			if (rl > 1)
+				resolved[rl++] = '/';
+			memcpy(resolved + rl, name, n + 1);
+			close(cur);
+			cur = next;
+			continue;
+		}
+		/* A symlink: its target replaces it in front of the rest. */
+		CALL("readlinkat");
+		ssize_t len = ++links > MAX_LINKS ? (errno = ELOOP, -1) : readlinkat(next, "", link, sizeof link);
+		close_keep(next);
+		if (len < 0)
+			break;
+		size_t tail = strlen(rest);
+		if ((size_t)len + 1 + tail >= sizeof rest) {
+			too_long();
+			break;
+		}
+		memmove(rest + len + (tail ? 1 : 0), rest, tail + 1);
+		memcpy(rest, link, (size_t)len);
+		if (tail)
+			rest[len] = '/';
+		if (link[0] == '/') {
+			strcpy(resolved, "/");
+			close(cur);
+			cur = reopen_dir(rootfd, resolved);
+		}
 	}
-	close_keep(parent);
+	close_keep(cur);
 	return -1;
 }
 
@@ -226,20 +295,42 @@ int op_setattr(const struct op *op)
 	return r < 0 ? FAIL : OK;
 }
 
-/* mknod with exactly the plan's mode and owner; an existing node is left alone (SKIPPED). */
+/* Is `name` in `dir` the node `mode` (its type bits) and `dev` ask for? A symlink never is. */
+static int same_node(int dir, const char *name, mode_t mode, dev_t dev)
+{
+	struct stat st;
+	CALL("fstatat");
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if ((st.st_mode & S_IFMT) == (mode & S_IFMT) && (S_ISFIFO(mode) || st.st_rdev == dev))
+		return 1;
+	errno = EEXIST;
+	return 0;
+}
+
+/*
+ * mknod with exactly the plan's mode and owner. An existing name: `exists` says (OK: left alone,
+ * SAME: left alone when it is that very node, else EEXIST; FAIL: EEXIST).
+ */
 int op_mknod(const struct op *op)
 {
 	char name[NAME_MAX + 1];
 	int rootfd = root_fd(f_i64(op, 0)), dir, r = FAIL;
 	mode_t mode = (mode_t)f_u64(op, 2);
+	dev_t dev = makedev((unsigned)f_u64(op, 3), (unsigned)f_u64(op, 4));
+	uint64_t exists = f_u64(op, 7);
 	if (rootfd == -1 || (dir = open_parent(rootfd, f_str(op, 1), name)) < 0)
 		return FAIL;
 	CALL("mknodat");
-	if (mknodat(dir, name, mode, makedev((unsigned)f_u64(op, 3), (unsigned)f_u64(op, 4))) < 0)
-		r = errno == EEXIST ? SKIPPED : FAIL;
-	else if (CALL("fchownat"), fchownat(dir, name, (uid_t)f_u64(op, 5), (gid_t)f_u64(op, 6), AT_SYMLINK_NOFOLLOW) == 0)
+	if (mknodat(dir, name, mode, dev) < 0) {
+		if (errno == EEXIST && (exists == EXISTS_OK || (exists == EXISTS_SAME && same_node(dir, name, mode, dev) > 0)))
+			r = SKIPPED;
+		else if (errno == EEXIST)
+			CALL("mknodat"); /* the report names the call that found the name taken */
+	} else if (CALL("fchownat"), fchownat(dir, name, (uid_t)f_u64(op, 5), (gid_t)f_u64(op, 6), AT_SYMLINK_NOFOLLOW) == 0) {
 		/* the node we just made, never what an existing name points to */
 		r = (CALL("fchmodat"), fchmodat(dir, name, mode & 07777, 0)) == 0 ? OK : FAIL;
+	}
 	close_keep(dir);
 	return r;
 }

@@ -241,7 +241,7 @@ static const struct {
 	[OP_MOUNT] = { "mount", op_mount, 7, 0 },
 	[OP_BIND] = { "bind", op_bind, 9, 0 },
 	[OP_SETATTR] = { "mount_setattr", op_setattr, 7, 0 },
-	[OP_MKNOD] = { "mknod", op_mknod, 7, 0 },
+	[OP_MKNOD] = { "mknod", op_mknod, 8, 0 },
 	[OP_SYMLINK] = { "symlink", op_symlink, 4, 0 },
 	[OP_MASK] = { "mask", op_mask, 3, 0 },
 	[OP_PIVOT_ROOT] = { "pivot_root", op_pivot_root, 1, 0 },

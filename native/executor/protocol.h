@@ -42,7 +42,7 @@ enum opcode {
 	OP_BIND = 14,         /* root slot, target, create, source slot, source, recursive, attr set, attr clr,
 	                         missing ok */
 	OP_SETATTR = 15,      /* root slot, target, attr set, attr clr, propagation, recursive, missing ok */
-	OP_MKNOD = 16,        /* root slot, path, mode, major, minor, uid, gid */
+	OP_MKNOD = 16,        /* root slot, path, mode, major, minor, uid, gid, exists mode */
 	OP_SYMLINK = 17,      /* root slot, path, link target, exists mode */
 	OP_MASK = 18,         /* root slot, path, null device path */
 	OP_PIVOT_ROOT = 19,   /* root slot */
@@ -74,8 +74,8 @@ enum opcode {
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */
 enum create_kind { CREATE_NONE = 0, CREATE_DIR = 1, CREATE_FILE = 2, CREATE_LIKE_SOURCE = 3 };
 
-/* OP_SYMLINK: what to do when the link path exists. */
-enum exists_mode { EXISTS_FAIL = 0, EXISTS_OK = 1, EXISTS_REPLACE = 2 };
+/* OP_SYMLINK / OP_MKNOD: what to do when the path exists (SAME: mknod, fine if it is that node, else EEXIST). */
+enum exists_mode { EXISTS_FAIL = 0, EXISTS_OK = 1, EXISTS_REPLACE = 2, EXISTS_SAME = 3 };
 
 #define NSLOTS 16
 

@@ -30,15 +30,33 @@ const DEV_SYMLINKS: readonly [string, string][] = [
   ['/dev/stderr', '/proc/self/fd/2'],
 ];
 
-const ROOTFS_PROPAGATION: Readonly<Record<string, { type: number; recursive: boolean }>> = {
-  private: { type: MS.MS_PRIVATE, recursive: false },
-  rprivate: { type: MS.MS_PRIVATE, recursive: true },
-  slave: { type: MS.MS_SLAVE, recursive: false },
-  rslave: { type: MS.MS_SLAVE, recursive: true },
-  shared: { type: MS.MS_SHARED, recursive: false },
-  rshared: { type: MS.MS_SHARED, recursive: true },
-  unbindable: { type: MS.MS_UNBINDABLE, recursive: false },
-  runbindable: { type: MS.MS_UNBINDABLE, recursive: true },
+interface Propagation {
+  type: number;
+  recursive: boolean;
+}
+const rec = (type: number): Propagation => ({ type, recursive: true });
+const one = (type: number): Propagation => ({ type, recursive: false });
+
+/**
+ * linux.rootfsPropagation in two steps. `setup`: applied to the namespace's `/` before the rootfs is
+ * bound onto itself, so nothing the container mounts reaches the host and pivot_root's rule holds
+ * (neither the new root mount nor its parent may be shared). `final`: applied to the new root once
+ * every mount is made (an unbindable root can't be a bind source, a shared one would propagate them).
+ * shared/rshared: `/` and the mount holding the rootfs are made private (this namespace's copies
+ * only), not slaves, so bind volumes keep their host peer groups (bidirectional propagation); the
+ * root then gets a new peer group. Without the mount table: rslave, which can't leak either.
+ * runc 1.1.5 applies the value to `/` before binding the rootfs (so unbindable fails with EINVAL)
+ * and makes the rootfs's parent private (so shared ends up private and slave gets no events).
+ */
+const ROOTFS_PROPAGATION: Readonly<Record<string, { setup?: Propagation; final?: Propagation; parentPrivate?: boolean }>> = {
+  private: { setup: rec(MS.MS_SLAVE), final: one(MS.MS_PRIVATE) },
+  rprivate: { setup: rec(MS.MS_PRIVATE) },
+  slave: { setup: rec(MS.MS_SLAVE) },
+  rslave: { setup: rec(MS.MS_SLAVE) },
+  shared: { setup: one(MS.MS_PRIVATE), parentPrivate: true, final: one(MS.MS_SHARED) },
+  rshared: { setup: one(MS.MS_PRIVATE), parentPrivate: true, final: rec(MS.MS_SHARED) },
+  unbindable: { setup: rec(MS.MS_SLAVE), final: one(MS.MS_UNBINDABLE) },
+  runbindable: { setup: rec(MS.MS_PRIVATE), final: rec(MS.MS_UNBINDABLE) },
 };
 
 // runc mounts the tmpfs that holds cgroup v1 hierarchies with these.
@@ -188,16 +206,17 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (spec.hostname !== undefined && spec.hostname !== '') b.add('init', 'hostname', 'sethostname', { name: spec.hostname });
   if (spec.domainname !== undefined && spec.domainname !== '') b.add('init', 'domainname', 'setdomainname', { name: spec.domainname });
 
-  // The root mount: propagation of /, parent mount private when it would be shared, rootfs bound onto itself.
+  // The root mount: propagation of / for the setup (see ROOTFS_PROPAGATION), rootfs bound onto itself.
   const propName = linux.rootfsPropagation ?? 'rslave';
   const prop = ROOTFS_PROPAGATION[propName];
   if (!prop) throw configError('linux.rootfsPropagation', `unknown propagation ${propName}`);
   const propLabel = linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'rootfs propagation (default rslave)';
-  b.add('init', propLabel, 'setattr', { root: S.HOST, target: '/', attrSet: 0, attrClr: 0, propagation: prop.type, recursive: prop.recursive ? 1 : 0, missingOk: 0 });
-  if (prop.type === MS.MS_SHARED && facts.mountPoints) {
-    const parent = mountPointOf(ctx.rootfs, facts.mountPoints);
-    if (parent) b.add('init', propLabel, 'setattr', { root: S.HOST, target: parent, attrSet: 0, attrClr: 0, propagation: MS.MS_PRIVATE, recursive: 0, missingOk: 0 });
-  }
+  const rootParent = facts.mountPoints && mountPointOf(ctx.rootfs, facts.mountPoints);
+  const setup = prop.parentPrivate && !rootParent ? rec(MS.MS_SLAVE) : prop.setup;
+  const propagate = (root: number, target: string, p: Propagation) =>
+    b.add('init', propLabel, 'setattr', { root, target, attrSet: 0, attrClr: 0, propagation: p.type, recursive: p.recursive ? 1 : 0, missingOk: 0 });
+  if (setup) propagate(S.HOST, '/', setup);
+  if (prop.parentPrivate && rootParent && rootParent !== '/') propagate(S.HOST, rootParent, one(MS.MS_PRIVATE));
   b.add('init', 'root.path', 'bind', { root: S.HOST, target: ctx.rootfs, create: CREATE.NONE, sourceRoot: S.HOST, source: ctx.rootfs, recursive: 1, attrSet: 0, attrClr: 0, missingOk: 0 });
   b.add('init', 'root.path', 'open', { path: ctx.rootfs, flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot: S.ROOT });
 
@@ -214,21 +233,24 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (setupDev) {
     const specDevices = linux.devices ?? [];
     const overridden = new Set(specDevices.map((d) => posix.join('/', d.path)));
-    const device = (label: string, path: string, typeBits: number, major: number, minor: number, mode: number, uid: number, gid: number) => {
+    // An existing name: left alone for runc's defaults (as runc does); for linux.devices only when it
+    // is that very device ("If a file already exists at path that does not match the requested
+    // device, the runtime MUST generate an error"; runc 1.1.5 ignores it).
+    const device = (label: string, path: string, typeBits: number, major: number, minor: number, mode: number, uid: number, gid: number, exists: number) => {
       if (userns) {
         // mknod is not allowed in a user namespace: bind the host's node instead.
         b.add('init', label, 'bind', { root: S.ROOT, target: path, create: CREATE.FILE, sourceRoot: S.HOST, source: path, recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
       } else {
-        b.add('init', label, 'mknod', { root: S.ROOT, path, mode: typeBits | (mode & 0o7777), major, minor, uid, gid });
+        b.add('init', label, 'mknod', { root: S.ROOT, path, mode: typeBits | (mode & 0o7777), major, minor, uid, gid, exists });
       }
     };
     for (const d of DEFAULT_DEVICES) {
-      if (!overridden.has(d.path)) device(`default device ${d.path}`, d.path, S_IF.S_IFCHR, d.major, d.minor, 0o666, 0, 0);
+      if (!overridden.has(d.path)) device(`default device ${d.path}`, d.path, S_IF.S_IFCHR, d.major, d.minor, 0o666, 0, 0, EXISTS.OK);
     }
     specDevices.forEach((d, i) => {
       const path = posix.join('/', d.path);
       const typeBits = d.type === 'b' ? S_IF.S_IFBLK : d.type === 'p' ? S_IF.S_IFIFO : S_IF.S_IFCHR;
-      device(`linux.devices[${i}] ${path}`, path, typeBits, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0);
+      device(`linux.devices[${i}] ${path}`, path, typeBits, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0, EXISTS.SAME);
     });
     b.add('init', 'default device /dev/ptmx', 'symlink', { root: S.ROOT, path: '/dev/ptmx', target: 'pts/ptmx', exists: EXISTS.REPLACE });
     for (const [path, target] of DEV_SYMLINKS) b.add('init', `default device ${path}`, 'symlink', { root: S.ROOT, path, target, exists: EXISTS.OK });
@@ -244,6 +266,12 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     if (hooks[kind]?.length) throw new NotImplementedError(`hooks.${kind} (hooks run inside the container)`);
   }
   if (linux.seccomp !== undefined) throw new NotImplementedError('linux.seccomp');
+  if (linux.intelRdt !== undefined) {
+    // "If intelRdt is set and no mounted resctrl pseudo-filesystem is available in the runtime mount
+    // namespace, the runtime MUST generate an error" (runc 1.1.5 accepts a closID alone and ignores it).
+    if (facts.resctrl === false) throw new HakoError('linux.intelRdt: is set but no resctrl filesystem is mounted on this host');
+    throw new NotImplementedError('linux.intelRdt (Intel RDT / resctrl)');
+  }
 
   if (ctx.noPivot) b.add('init', '--no-pivot', 'move_root', { root: S.ROOT });
   else b.add('init', 'root.path', 'pivot_root', { root: S.ROOT });
@@ -276,6 +304,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     const path = posix.join('/', p);
     b.add('init', `linux.maskedPaths[${i}] ${path}`, 'mask', { root: S.ROOT, path, nullDevice: '/dev/null' });
   });
+  // The root's own propagation, last of the mounts (an unbindable root can't be a bind source).
+  if (prop.final) propagate(S.ROOT, '/', prop.final);
   if (proc.noNewPrivileges) b.add('init', 'process.noNewPrivileges', 'no_new_privs', {});
   (proc.rlimits ?? []).forEach((r, i) => {
     const resource = RLIMITS[r.type];

@@ -50,7 +50,7 @@ const RENDER: Record<string, Render> = {
   foreground: flag,
   on: (v) => (Number(v) ? '1' : '0'),
   create: one(['none', 'dir', 'file', 'like-source']),
-  exists: one(['fail', 'ok', 'replace']),
+  exists: one(['fail', 'ok', 'replace', 'same']),
   attrSet: nonzero(names(MOUNT_ATTR)),
   attrClr: nonzero(names(MOUNT_ATTR)),
   propagation: nonzero(names(MS)),

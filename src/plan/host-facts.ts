@@ -27,7 +27,8 @@ export function parseHostFacts(mountinfo: string, procKcore = true): HostFacts {
     root?.fstype === 'cgroup2' || v1.length === 0
       ? { version: 2 }
       : { version: 1, hierarchies: [...new Set(v1.map((e) => e.mountPoint.slice('/sys/fs/cgroup/'.length)))].map((name) => ({ name })) };
-  return { mountPoints: [...new Set(entries.map((e) => e.mountPoint))], cgroup, procKcore };
+  const resctrl = entries.some((e) => e.fstype === 'resctrl');
+  return { mountPoints: [...new Set(entries.map((e) => e.mountPoint))], cgroup, procKcore, resctrl };
 }
 
 /** Reads this process's mount table. For containers without a cgroup namespace, fill in hierarchies[].hostPath. */

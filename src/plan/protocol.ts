@@ -43,8 +43,8 @@ export const NSLOTS = 16;
 
 /** What OP_MOUNT / OP_BIND / OP_MKPATH create when the target is missing. */
 export const CREATE = Object.freeze({ NONE: 0, DIR: 1, FILE: 2, LIKE_SOURCE: 3 });
-/** OP_SYMLINK when the link exists. */
-export const EXISTS = Object.freeze({ FAIL: 0, OK: 1, REPLACE: 2 });
+/** OP_SYMLINK / OP_MKNOD when the path exists. SAME (mknod): fine if it is that very node (type, major, minor), else EEXIST. */
+export const EXISTS = Object.freeze({ FAIL: 0, OK: 1, REPLACE: 2, SAME: 3 });
 
 export const OPS = {
   open: { code: 1, fields: { path: 'str', flags: 'int', mode: 'int', slot: 'int' } },
@@ -81,7 +81,7 @@ export const OPS = {
     code: 15,
     fields: { root: 'int', target: 'str', attrSet: 'int', attrClr: 'int', propagation: 'int', recursive: 'int', missingOk: 'int' },
   },
-  mknod: { code: 16, fields: { root: 'int', path: 'str', mode: 'int', major: 'int', minor: 'int', uid: 'int', gid: 'int' } },
+  mknod: { code: 16, fields: { root: 'int', path: 'str', mode: 'int', major: 'int', minor: 'int', uid: 'int', gid: 'int', exists: 'int' } },
   symlink: { code: 17, fields: { root: 'int', path: 'str', target: 'str', exists: 'int' } },
   mask: { code: 18, fields: { root: 'int', path: 'str', nullDevice: 'str' } },
   pivot_root: { code: 19, fields: { root: 'int' } },

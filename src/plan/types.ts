@@ -30,6 +30,8 @@ export interface HostFacts {
    * containers without a cgroup namespace, the host folder of the container's cgroup in it.
    */
   cgroup?: { version: 2 } | { version: 1; hierarchies: { name: string; hostPath?: string }[] };
+  /** A resctrl filesystem is mounted (Intel RDT / AMD QoS): linux.intelRdt needs one. */
+  resctrl?: boolean;
   /** /proc/kcore exists on the host (runc then links /dev/core to it). */
   procKcore?: boolean;
   /** The id maps can't be written with CAP_SETGID in the parent namespace: deny setgroups. */

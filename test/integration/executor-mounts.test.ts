@@ -1,9 +1,10 @@
 // Mounts, devices, masked and read-only paths, as the container sees them (root needed).
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readHostFacts } from '../../src/plan/index.ts';
-import { cleanupBundles, isRoot, makeBundle, parseMountinfo, run } from './executor-harness.ts';
+import { cleanupBundles, hostMountsUnder, isRoot, makeBundle, parseMountinfo, run } from './executor-harness.ts';
 
 afterEach(() => {
   expect(cleanupBundles()).toEqual([]);
@@ -140,6 +141,38 @@ describe.skipIf(!isRoot)('executor: mounts', () => {
     ]);
   });
 
+  it('linux.devices: an existing node that is that device is kept, anything else at the path fails create', async () => {
+    const ok = makeBundle(['sh', '-c', 'stat -c "%n %F %t:%T" /mnt/null-copy /mnt/fifo']);
+    mkdirSync(join(ok.rootfs, 'mnt'), { recursive: true });
+    execFileSync('mknod', ['-m', '0600', join(ok.rootfs, 'mnt', 'null-copy'), 'c', '1', '3']);
+    execFileSync('mkfifo', [join(ok.rootfs, 'mnt', 'fifo')]);
+    ok.spec.linux!.devices = [
+      { path: '/mnt/null-copy', type: 'c', major: 1, minor: 3 },
+      { path: '/mnt/fifo', type: 'p' },
+    ];
+    const r = await run(ok);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('/mnt/null-copy character special file 1:3\n/mnt/fifo fifo 0:0\n');
+    expect(r.reports.filter((x) => x.label.startsWith('linux.devices')).map((x) => x.op)).toEqual(['skipped', 'skipped']);
+
+    for (const [what, make, dev] of [
+      ['a regular file', (p: string) => writeFileSync(p, 'regular file\n'), { type: 'c', major: 1, minor: 3 }],
+      ['another device', (p: string) => execFileSync('mknod', [p, 'c', '1', '5']), { type: 'c', major: 1, minor: 3 }],
+      ['a block device with the same numbers', (p: string) => execFileSync('mknod', [p, 'b', '1', '3']), { type: 'c', major: 1, minor: 3 }],
+      ['a symlink to the right device', (p: string) => symlinkSync('/dev/null', p), { type: 'c', major: 1, minor: 3 }],
+      ['a regular file for a fifo', (p: string) => writeFileSync(p, ''), { type: 'p' }],
+    ] as const) {
+      const b = makeBundle(['true']);
+      const path = join(b.rootfs, 'etc', 'not-a-device');
+      make(path);
+      const before = lstatSync(path).ino;
+      b.spec.linux!.devices = [{ path: '/etc/not-a-device', ...dev }];
+      const err = await run(b).catch((e: Error) => e);
+      expect([what, (err as Error).message]).toEqual([what, 'linux.devices[0] /etc/not-a-device: mknodat: file already exists']);
+      expect(lstatSync(path).ino).toBe(before); // left as it was
+    }
+  });
+
   it('a symlink in the image never leads a mount, a directory or a device outside the rootfs', async () => {
     const b = makeBundle(withMountinfo('ls -d /etc/hako-test-escape-a /etc/hako-test-escape-b; ls -l /etc/hako-test-escape-dev | cut -c1'));
     symlinkSync('/etc', join(b.rootfs, 'abs-escape'));
@@ -159,6 +192,61 @@ describe.skipIf(!isRoot)('executor: mounts', () => {
       expect(existsSync(join('/etc', name))).toBe(false);
       expect(existsSync(join(b.rootfs, 'etc', name))).toBe(true);
     }
+  });
+
+  it('a missing target behind a symlink is created inside the rootfs, following the link as the root sees it', async () => {
+    // A host directory that the image does not have: /escape resolves to it inside the rootfs only.
+    const outside = mkdtempSync('/tmp/hako-test-outside-');
+    try {
+      writeFileSync(join(outside, 'marker'), '');
+      const b = makeBundle(withMountinfo('ls -d /escape/ /up/ /deep; ls -l /file-link | cut -c1; cat /deep/data/hello'));
+      symlinkSync(outside, join(b.rootfs, 'escape')); // absolute, dangling in the rootfs
+      symlinkSync('../../../../hako-test-clamped/x', join(b.rootfs, 'up')); // `..` never above the root
+      mkdirSync(join(b.rootfs, 'a'));
+      symlinkSync('../b/c', join(b.rootfs, 'a', 'hop')); // relative, through a missing directory
+      symlinkSync('/a/hop', join(b.rootfs, 'deep'));
+      symlinkSync('missing-file', join(b.rootfs, 'file-link')); // a file bind through a dangling link
+      writeFileSync(join(b.dir, 'hello'), 'hi\n');
+      mkdirSync(join(b.dir, 'data'));
+      writeFileSync(join(b.dir, 'data', 'hello'), 'data\n');
+      b.spec.mounts!.push(
+        { destination: '/escape', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+        { destination: '/up', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+        { destination: '/deep/data', type: 'bind', source: 'data', options: ['rbind'] },
+        { destination: '/file-link', type: 'bind', source: 'hello', options: ['bind'] },
+      );
+      b.spec.linux!.devices = [{ path: '/escape/null-copy', type: 'c', major: 1, minor: 3 }];
+      const r = await run(b);
+      expect(r.stderr).toBe('');
+      expect(r.exit.code).toBe(0);
+      const { out, mounts } = split(r.stdout);
+      expect(out).toBe('/deep\n/escape/\n/up/\nl\ndata\n'); // ls sorts its operands
+      expect(mounts.get(outside)?.fstype).toBe('tmpfs');
+      expect(mounts.get('/hako-test-clamped/x')?.fstype).toBe('tmpfs');
+      expect(mounts.get('/b/c/data')).toBeDefined();
+      expect(mounts.get('/missing-file')).toBeDefined();
+      // made in the rootfs, under the same names the links resolve to there
+      expect(statSync(join(b.rootfs, outside)).isDirectory()).toBe(true);
+      expect(statSync(join(b.rootfs, 'hako-test-clamped', 'x')).isDirectory()).toBe(true);
+      expect(statSync(join(b.rootfs, 'b', 'c', 'data')).isDirectory()).toBe(true);
+      expect(statSync(join(b.rootfs, 'missing-file')).isFile()).toBe(true);
+      // the host is untouched
+      expect(readdirSync(outside)).toEqual(['marker']);
+      expect(existsSync('/hako-test-clamped')).toBe(false);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(outside);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a symlink loop in a missing target fails with ELOOP and creates nothing outside', async () => {
+    const b = makeBundle(['true']);
+    symlinkSync('/loop-b', join(b.rootfs, 'loop-a'));
+    symlinkSync('loop-a/x', join(b.rootfs, 'loop-b'));
+    b.spec.mounts!.push({ destination: '/loop-a/y', type: 'tmpfs', source: 'tmpfs' });
+    const r = await run(b).catch((e: Error) => e);
+    expect(r).toBeInstanceOf(Error);
+    expect((r as Error).message).toMatch(/^mounts\[\d+\] \/loop-a\/y: openat2: too many symbolic links encountered$/);
   });
 
   it('cgroup v1 hierarchies from the host facts, each mounted in the cgroup namespace', async () => {
@@ -188,4 +276,76 @@ describe.skipIf(!isRoot)('executor: mounts', () => {
     expect(r.stdout).toBe('1\n/bin/busybox\n0x9\n');
     expect(r.reports.some((x) => x.op === 'move_root')).toBe(true);
   });
+});
+
+/** The optional fields (shared:N, master:N, unbindable…) of each mount point in a mountinfo text. */
+function propagationOf(mountinfo: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const f = line.slice(0, sep).split(' ');
+    out.set(f[4]!, f.slice(6));
+  }
+  return out;
+}
+
+describe.skipIf(!isRoot)('executor: linux.rootfsPropagation', () => {
+  // The hard case for every value: the rootfs is itself a shared mount on the host (its own peer
+  // group), so the bind can leak to the host, pivot_root refuses a shared parent, and a slave has a
+  // master to follow. While the init waits on the fifo, the host mounts a tmpfs under the rootfs.
+  const values = ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable'] as const;
+  for (const [value, noPivot] of [...values.map((v) => [v, false] as const), ...values.map((v) => [v, true] as const)]) {
+    it(`${value}${noPivot ? ' (--no-pivot)' : ''}: the root mount's propagation, host events, nothing on the host`, async () => {
+      const b = makeBundle(withMountinfo('ls /mnt/late'));
+      const late = join(b.rootfs, 'mnt', 'late');
+      mkdirSync(late, { recursive: true });
+      const mounted: string[] = [];
+      try {
+        execFileSync('mount', ['--bind', b.rootfs, b.rootfs]);
+        mounted.unshift(b.rootfs);
+        execFileSync('mount', ['--make-shared', b.rootfs]);
+        const hostPeer = propagationOf(readFileSync('/proc/self/mountinfo', 'utf8')).get(b.rootfs)!.find((t) => t.startsWith('shared:'));
+        expect(hostPeer).toBeDefined();
+        b.spec.linux!.rootfsPropagation = value;
+        const r = await run(b, {
+          ctx: { hostFacts: readHostFacts(), noPivot },
+          whileCreated: () => {
+            execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', late]);
+            mounted.unshift(late);
+            writeFileSync(join(late, 'propagated'), '');
+            // the container's mounts stay in its namespace: the host has only its own two
+            expect(hostMountsUnder(b.dir)).toEqual([b.rootfs, late]);
+          },
+        });
+        expect(r.stderr).toBe('');
+        expect(r.exit.code).toBe(0);
+        const [out, info] = r.stdout.split(`${MARK}\n`) as [string, string];
+        const tags = propagationOf(info);
+        const root = tags.get('/')!;
+        const kinds = root.map((t) => t.replace(/:\d+$/, '')).sort();
+        const receives = out === 'propagated\n'; // else the image's empty /mnt/late
+        if (value.endsWith('slave')) {
+          expect(root).toEqual([`master:${hostPeer!.slice(7)}`]);
+          expect(receives).toBe(true);
+        } else if (value.endsWith('shared')) {
+          expect(kinds).toEqual(['shared']); // a new peer group, not the host's, no master
+          expect(root).not.toContain(hostPeer);
+          expect(receives).toBe(false);
+        } else {
+          expect(kinds).toEqual(value.endsWith('unbindable') ? ['unbindable'] : []);
+          expect(receives).toBe(false);
+        }
+        // the r* forms reach the mounts below the root; the others leave /proc alone
+        const proc = (tags.get('/proc') ?? []).map((t) => t.replace(/:\d+$/, ''));
+        if (value === 'rshared') expect(proc).toEqual(['shared']);
+        if (value === 'runbindable') expect(proc).toEqual(['unbindable']);
+        if (value === 'shared' || value === 'unbindable' || value === 'private') expect(proc).toEqual([]);
+        // the host's rootfs mount is as it was
+        expect(propagationOf(readFileSync('/proc/self/mountinfo', 'utf8')).get(b.rootfs)).toEqual([hostPeer]);
+      } finally {
+        for (const m of mounted) execFileSync('umount', ['-l', m]);
+      }
+    });
+  }
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, HakoError, NotImplementedError } from '../../src/errors.ts';
 import { CLONE, MOUNT_ATTR, MS, O, S_IF } from '../../src/plan/constants.ts';
 import { compilePlan, execCandidates, idMapText, mountPointOf, SLOT, type PlanContext, type Step } from '../../src/plan/index.ts';
+import { EXISTS } from '../../src/plan/protocol.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
@@ -202,8 +203,10 @@ describe('compilePlan', () => {
       ctx(),
     );
     expect(find(p.steps, 'default device /dev/null')).toEqual([]);
-    expect(find(p.steps, 'linux.devices[0] /dev/null')[0]!.args).toEqual({ root: SLOT.ROOT, path: '/dev/null', mode: S_IF.S_IFCHR | 0o600, major: 1, minor: 3, uid: 1, gid: 2 });
-    expect(find(p.steps, 'linux.devices[1] /dev/sda')[0]!.args).toMatchObject({ mode: S_IF.S_IFBLK | 0o666 });
+    // linux.devices: an existing name must be that very device; runc's defaults: any existing name is kept
+    expect(find(p.steps, 'linux.devices[0] /dev/null')[0]!.args).toEqual({ root: SLOT.ROOT, path: '/dev/null', mode: S_IF.S_IFCHR | 0o600, major: 1, minor: 3, uid: 1, gid: 2, exists: EXISTS.SAME });
+    expect(find(p.steps, 'linux.devices[1] /dev/sda')[0]!.args).toMatchObject({ mode: S_IF.S_IFBLK | 0o666, exists: EXISTS.SAME });
+    expect(find(p.steps, 'default device /dev/zero')[0]!.args).toMatchObject({ mode: S_IF.S_IFCHR | 0o666, major: 1, minor: 5, exists: EXISTS.OK });
     expect(find(p.steps, 'default device /dev/ptmx')[0]!.args).toMatchObject({ target: 'pts/ptmx', exists: 2 });
   });
 
@@ -292,17 +295,57 @@ describe('compilePlan', () => {
     expect(compilePlan(spec(), ctx({ noNewKeyring: true })).steps.some((s) => s.op === 'keyring')).toBe(false);
   });
 
-  it('rootfs propagation: rslave by default; shared makes the mount holding the rootfs private first', () => {
+  it('rootfs propagation: a setup step on / before the rootfs bind, the value itself on the new root after every mount', () => {
     const def = compilePlan(spec(), ctx());
-    expect(find(def.steps, 'rootfs propagation (default rslave)')[0]!.args).toEqual({ root: SLOT.HOST, target: '/', attrSet: 0, attrClr: 0, propagation: MS.MS_SLAVE, recursive: 1, missingOk: 0 });
-    const p = compilePlan(
-      spec((s) => (s.linux!.rootfsPropagation = 'rshared')),
-      ctx({ hostFacts: { mountPoints: ['/', '/b', '/bb', '/proc'] } }),
-    );
-    expect(find(p.steps, 'linux.rootfsPropagation').map((s) => s.args)).toEqual([
-      { root: SLOT.HOST, target: '/', attrSet: 0, attrClr: 0, propagation: MS.MS_SHARED, recursive: 1, missingOk: 0 },
-      { root: SLOT.HOST, target: '/b', attrSet: 0, attrClr: 0, propagation: MS.MS_PRIVATE, recursive: 0, missingOk: 0 },
+    expect(find(def.steps, 'rootfs propagation (default rslave)').map((s) => s.args)).toEqual([
+      { root: SLOT.HOST, target: '/', attrSet: 0, attrClr: 0, propagation: MS.MS_SLAVE, recursive: 1, missingOk: 0 },
     ]);
+    const facts = { mountPoints: ['/', '/b', '/bb', '/proc'] };
+    type Prop = NonNullable<NonNullable<Spec['linux']>['rootfsPropagation']>;
+    const steps = (value: Prop | 'bogus', hostFacts: PlanContext['hostFacts'] = facts) =>
+      compilePlan(
+        spec((s) => {
+          s.linux!.rootfsPropagation = value as Prop;
+          s.linux!.readonlyPaths = ['/etc'];
+        }),
+        ctx({ hostFacts }),
+      ).steps;
+    const prop = (st: Step[]) =>
+      find(st, 'linux.rootfsPropagation').map((s) => {
+        const a = s.args as { root: number; target: string; propagation: number; recursive: number };
+        return `${a.root === SLOT.HOST ? 'host' : 'root'} ${a.target} ${a.propagation}${a.recursive ? ' rec' : ''}`;
+      });
+    const { MS_PRIVATE: P, MS_SLAVE: SL, MS_SHARED: SH, MS_UNBINDABLE: U } = MS;
+    const want: Record<Prop, string[]> = {
+      private: [`host / ${SL} rec`, `root / ${P}`],
+      rprivate: [`host / ${P} rec`],
+      slave: [`host / ${SL} rec`],
+      rslave: [`host / ${SL} rec`],
+      // the mount holding the rootfs (/b) made private so the bind can't propagate and pivot_root accepts it
+      shared: [`host / ${P}`, `host /b ${P}`, `root / ${SH}`],
+      rshared: [`host / ${P}`, `host /b ${P}`, `root / ${SH} rec`],
+      unbindable: [`host / ${SL} rec`, `root / ${U}`],
+      runbindable: [`host / ${P} rec`, `root / ${U} rec`],
+    };
+    for (const [value, expected] of Object.entries(want)) {
+      const st = steps(value as Prop);
+      expect([value, prop(st)]).toEqual([value, expected]);
+      // the setup steps come before the rootfs bind…
+      const bind = st.findIndex((s) => s.label === 'root.path' && s.op === 'bind');
+      const rootOf = (s: Step) => (s.args as { root: number }).root;
+      const setupSteps = find(st, 'linux.rootfsPropagation').filter((s) => rootOf(s) === SLOT.HOST);
+      expect(setupSteps.every((s) => st.indexOf(s) < bind)).toBe(true);
+      // …and the root's own step after pivot_root and after the last mount step (readonly and masked paths)
+      const fin = find(st, 'linux.rootfsPropagation').filter((s) => rootOf(s) === SLOT.ROOT);
+      const lastMount = Math.max(...st.map((s, i) => (s.label.startsWith('linux.maskedPaths') || s.label.startsWith('linux.readonlyPaths') ? i : -1)));
+      for (const f of fin) expect(st.indexOf(f)).toBeGreaterThan(lastMount);
+    }
+    // the rootfs on / itself: one private step on /
+    expect(prop(steps('shared', { mountPoints: ['/', '/proc'] }))).toEqual([`host / ${P}`, `root / ${SH}`]);
+    // no mount table: rslave for the setup (nothing can leak), the root still shared in the end
+    expect(prop(steps('shared', {}))).toEqual([`host / ${SL} rec`, `root / ${SH}`]);
+    expect(() => steps('bogus')).toThrow('config.json: linux.rootfsPropagation: unknown propagation bogus');
+    const p = compilePlan(spec(), ctx());
     expect(find(p.steps, 'root.path').map((s) => s.op)).toEqual(['bind', 'open', 'pivot_root']);
     expect(find(p.steps, 'root.path')[1]!.args).toEqual({ path: '/b/rootfs', flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot: SLOT.ROOT });
   });
@@ -335,6 +378,11 @@ describe('compilePlan', () => {
     expect(() => compilePlan(spec((s) => (s.hooks = { createContainer: [{ path: '/x' }] })), ctx())).toThrow(NotImplementedError);
     expect(() => compilePlan(spec((s) => delete s.process), ctx())).toThrow(ConfigError);
     expect(() => compilePlan(spec((s) => s.mounts!.push({ destination: '/x', options: ['bind'] })), ctx())).toThrow('config.json: mounts[7].source: is required for a bind mount');
+    // intelRdt: an error naming the field without resctrl (the spec's MUST); not implemented with it
+    const rdt = (resctrl?: boolean) => () => compilePlan(spec((s) => (s.linux!.intelRdt = { closID: 'c1' })), ctx({ hostFacts: { resctrl } }));
+    expect(rdt(false)).toThrow(new HakoError('linux.intelRdt: is set but no resctrl filesystem is mounted on this host'));
+    expect(rdt(true)).toThrow(NotImplementedError);
+    expect(rdt(undefined)).toThrow(NotImplementedError);
   });
 
   it('hooks run by node get a sync point before pivot_root; ignored fields become warnings', () => {

@@ -90,6 +90,8 @@ describe('parseHostFacts', () => {
     expect(f.cgroup).toEqual({ version: 1, hierarchies: [{ name: 'cpu,cpuacct' }, { name: 'systemd' }] });
     expect(f.mountPoints).toContain('/mnt/with space');
     expect(f.procKcore).toBe(false);
+    expect(f.resctrl).toBe(false);
+    expect(parseHostFacts(`${hybrid}\n60 23 0:50 / /sys/fs/resctrl rw,relatime - resctrl resctrl rw\n`).resctrl).toBe(true);
   });
   it('a cgroup2 /sys/fs/cgroup is v2', () => {
     expect(parseHostFacts('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n').cgroup).toEqual({ version: 2 });
