@@ -1,7 +1,6 @@
 // Runs bin/hako the way a container engine does: a separate process, argv, exit status, stdio.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const HAKO = join(import.meta.dirname, '../../bin/hako');
@@ -22,36 +21,24 @@ export function hako(args: string[], opts: SpawnSyncOptions = {}): HakoResult {
 
 /**
  * Runs a command that leaves a container behind (create, run -d) with stdout and stderr going to
- * files: the runtime's stdio becomes the container's, so with pipes spawnSync would wait until the
- * container exits. hako's own error text lands in the stderr file (containerd reads --log instead).
- * `output()` reads what the container wrote to its stdout so far.
+ * files in `dir` (the test's bundle folder, removed with it): the runtime's stdio becomes the
+ * container's, so with pipes spawnSync would wait until the container exits. hako's own error text
+ * lands in the stderr file (containerd reads --log instead). `output()` reads what the container
+ * wrote to its stdout so far.
  */
-export function hakoDetached(args: string[]): HakoResult & { output: () => string } {
-  const dir = mkdtempSync(join(tmpdir(), 'hako-test-stdio-'));
-  const out = join(dir, 'stdout');
+export function hakoDetached(args: string[], dir: string): HakoResult & { output: () => string } {
+  const tag = `${process.pid}-${seq++}`;
+  const out = join(dir, `stdout-${tag}`);
+  const err = join(dir, `stderr-${tag}`);
   const outFd = openSync(out, 'w');
-  const errFd = openSync(join(dir, 'stderr'), 'w');
+  const errFd = openSync(err, 'w');
   try {
     const r = hako(args, { stdio: ['ignore', outFd, errFd] });
-    const stderr = readFileSync(join(dir, 'stderr'), 'utf8');
-    let captured = '';
-    return {
-      status: r.status,
-      stdout: '',
-      stderr,
-      output: () => {
-        try {
-          captured = readFileSync(out, 'utf8');
-        } catch {
-          // removed by the afterAll below: keep what was read last
-        }
-        return captured;
-      },
-    };
+    return { status: r.status, stdout: '', stderr: readFileSync(err, 'utf8'), output: () => readFileSync(out, 'utf8') };
   } finally {
     closeSync(outFd);
     closeSync(errFd);
-    // The container keeps its own descriptors to the files; the names can go at process exit.
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
 }
+
+let seq = 0;

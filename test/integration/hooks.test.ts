@@ -37,7 +37,7 @@ describe.skipIf(process.getuid?.() !== 0)('hooks (root)', () => {
     bundle.spec.process!.args = ['sleep', '30'];
     bundle.save();
 
-    expect(hakoDetached(['--root', root, 'create', '-b', bundle.dir, id]).status).toBe(0);
+    expect(hakoDetached(['--root', root, 'create', '-b', bundle.dir, id], bundle.dir).status).toBe(0);
     const initPid = JSON.parse(hako(['--root', root, 'state', id]).stdout).pid;
     expect(hako(['--root', root, 'start', id]).status).toBe(0);
     expect(hako(['--root', root, 'delete', '--force', id]).status).toBe(0);
@@ -61,7 +61,7 @@ describe.skipIf(process.getuid?.() !== 0)('hooks (root)', () => {
       s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo broken >&2; exit 3'] }] };
     });
     bundles.push(bundle);
-    const r = hakoDetached(['--root', root, 'create', '-b', bundle.dir, id]);
+    const r = hakoDetached(['--root', root, 'create', '-b', bundle.dir, id], bundle.dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('hooks.createRuntime[0]: /bin/sh: exit status 3: broken\n');
     expect(findLeaks({ root, ids: [id], dirs: [bundle.dir] })).toEqual([]);

@@ -29,7 +29,7 @@ function expectNoLeaks(): void {
 
 /** `create` with the container's stdio in files (see hakoDetached). */
 function createWithOutput(id: string, bundle: TestBundle, extra: string[] = []) {
-  return hakoDetached(['--root', root, 'create', '--bundle', bundle.dir, ...extra, id]);
+  return hakoDetached(['--root', root, 'create', '--bundle', bundle.dir, ...extra, id], bundle.dir);
 }
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {

@@ -42,7 +42,7 @@ describe.skipIf(process.getuid?.() !== 0 || !RUNC)('hako against runc, one bundl
       const call = name === 'hako' ? (args: string[]) => hako(['--root', roots.hako, ...args]) : runc;
       const created =
         name === 'hako'
-          ? hakoDetached(['--root', roots.hako, 'create', '-b', bundle.dir, id])
+          ? hakoDetached(['--root', roots.hako, 'create', '-b', bundle.dir, id], bundle.dir)
           : spawnSync(RUNC!, ['--root', roots.runc, 'create', '-b', bundle.dir, id], { stdio: 'ignore' });
       expect(created.status, `${name} create`).toBe(0);
       const states = [JSON.parse(call(['state', id]).stdout)];
