@@ -38,6 +38,11 @@ export async function libcFunction(prototype: string): Promise<KoffiFunction> {
   return fn;
 }
 
+/** The koffi module itself (koffi.alloc/view/address for memory the kernel fills), loaded with libc. */
+export async function loadKoffi(): Promise<Koffi> {
+  return (await load()).koffi;
+}
+
 /** errno of the last libc call made through koffi. */
 export function lastErrno(): number {
   if (!koffiModule) throw new Error('libc: no call made yet');

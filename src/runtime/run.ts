@@ -9,6 +9,7 @@ import type { Context } from '../cli/context.ts';
 import { createContainer, createInternal } from './create.ts';
 import { deleteContainer } from './delete.ts';
 import { startContainer } from './start.ts';
+import { TerminalProxy } from './terminal.ts';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
@@ -19,7 +20,14 @@ export async function runContainer(ctx: Context, id: string, flags: RunFlags): P
     await startOrDelete(ctx, id);
     return 0;
   }
-  const created = await createInternal(ctx, id, flags, true);
+  // A terminal and no --console-socket: hako receives the pty master and proxies it (runc does).
+  const terminal = await TerminalProxy.open(flags);
+  let created;
+  try {
+    created = await createInternal(ctx, id, terminal?.createFlags ?? flags, true);
+  } finally {
+    if (!created) terminal?.close();
+  }
   if (!created) return 0;
   const { launched } = created;
   const forward = (signal: NodeJS.Signals) => {
@@ -29,13 +37,17 @@ export async function runContainer(ctx: Context, id: string, flags: RunFlags): P
       // it exited: the executor is about to report it
     }
   };
-  for (const s of FORWARDED) process.on(s, forward);
+  // With hako's own terminal, SIGWINCH resizes the pty (the kernel then signals the container).
+  for (const s of FORWARDED) if (!(terminal && s === 'SIGWINCH')) process.on(s, forward);
   try {
+    await terminal?.attach();
     await startOrDelete(ctx, id);
     const exit = await launched.executorExit;
+    await terminal?.finish();
     if (exit.code !== null) return exit.code;
     return 128 + (exit.signal ? constants.signals[exit.signal] : 0);
   } finally {
+    terminal?.close();
     for (const s of FORWARDED) process.off(s, forward);
     if (!flags.keep && ctx.store.exists(id)) await deleteContainer(ctx, id, true);
   }
