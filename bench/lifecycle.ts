@@ -7,7 +7,7 @@
 // Measured: `run` of `true` (foreground, deleted after), create + start + delete of `true`, and
 // the RSS of the init waiting after `create` (VmRSS of the pid in the pid file).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +48,22 @@ makeBusyboxRootfs(join(bundle, 'rootfs'));
 const spec = defaultSpec();
 spec.process!.terminal = false;
 spec.process!.args = ['true'];
+// crun 1.8.1 refuses ociVersion 1.3.0; nothing in this config needs more than 1.0.2.
+spec.ociVersion = '1.0.2';
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
 
 let seq = 0;
+// The runtime's stdio becomes the container's: a pipe would be held open by the container, so
+// stderr goes to a file, read back only when a call fails.
+const errFile = join(work, 'stderr');
 const call = (rt: Runtime, root: string, args: string[]) => {
-  const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, ...args], { env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  const errFd = openSync(errFile, 'w');
+  try {
+    const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, ...args], { env: benchEnv(), stdio: ['ignore', 'ignore', errFd] });
+    if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: exit ${r.status}: ${readFileSync(errFile, 'utf8')}`);
+  } finally {
+    closeSync(errFd);
+  }
 };
 const elapsed = (fn: () => void) => {
   const t0 = process.hrtime.bigint();
@@ -101,6 +111,12 @@ try {
   console.log('\n| runtime | RSS of the init waiting after create |\n|---|---|');
   for (const [name, mib] of Object.entries(rss)) console.log(`| ${name} | ${mib.toFixed(2)} MiB |`);
 } finally {
-  for (const rt of runtimes) rmSync(join('/run', `hako-bench-${rt.name}-${process.pid}`), { recursive: true, force: true });
+  for (const rt of runtimes) {
+    const root = join('/run', `hako-bench-${rt.name}-${process.pid}`);
+    // Whatever a failed run left: delete it through the runtime that made it, then the root.
+    const left = existsSync(root) ? spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, 'list', '-q'], { encoding: 'utf8' }).stdout : '';
+    for (const id of left.split('\n').filter(Boolean)) spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+    rmSync(root, { recursive: true, force: true });
+  }
   rmSync(work, { recursive: true, force: true });
 }
