@@ -407,6 +407,10 @@ export const lifecycleCases: Case[] = [
         spec: 'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error',
         behaviour: 'runc delete (without --force) of a created container kills and deletes it, exit 0',
       },
+      hako: {
+        spec: 'Attempting to delete a container that is not stopped MUST have no effect on the container and MUST generate an error',
+        behaviour: 'hako does as runc and crun: delete of a created container kills and deletes it, because containerd relies on it',
+      },
     },
     async run(t) {
       const c = await t.create(t.bundle(['sleep']));
