@@ -87,7 +87,7 @@ const mutations: BadInput[] = [
   { name: 'missing/ociVersion', field: 'ociVersion', make: (s) => void delete obj(s).ociVersion },
   { name: 'missing/root.path', field: 'root.path', make: (s) => void delete obj(s.root).path },
   { name: 'missing/process.cwd', field: 'process.cwd', make: (s) => void delete obj(s.process).cwd },
-  { name: 'missing/process.user', field: 'process.user', make: (s) => void delete obj(s.process).user },
+  // (No "missing process.user": config.md lists no REQUIRED `user` among the process fields; only its uid and gid are REQUIRED.)
   { name: 'missing/process.user.uid', field: 'process.user.uid', make: (s) => void delete obj(s.process!.user).uid },
   { name: 'missing/mounts.destination', field: 'mounts[0].destination', make: (s) => void delete obj(s.mounts![0]).destination },
   { name: 'missing/namespace-type', field: 'linux.namespaces[0].type', make: (s) => void delete obj(s.linux!.namespaces![0]).type },

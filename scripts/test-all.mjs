@@ -2,6 +2,7 @@
 // `npm test`: everything CI holds a submission to, in one command.
 //   1. tsc --noEmit     2. eslint     3. vitest (unit + integration; integration needs root)
 //   4. the conformance suite against runc (must pass) and against hako (counts; may only go up)
+//   5. the bad-input corpus against hako (every bad config refused, naming the field, nothing left)
 // The last line is the plain total `tests: N passed, M failed, K skipped`. Conformance cases that
 // fail as documented (a runtime's known deviation from the spec, or a hako feature listed as not
 // built yet in conformance/expected-failures/hako.txt) don't fail the run: they are counted with
@@ -72,6 +73,19 @@ if (existsSync(join(root, 'conformance/run.ts'))) {
     { capture: true },
   );
   countClosingLine('conformance (hako)', r.stdout);
+}
+
+// Bad input: every invalid config must be refused, naming the field, leaving nothing (hako's bar).
+if (existsSync(join(root, 'conformance/bad-input.ts'))) {
+  const r = step('bad input (hako)', bin('tsx'), ['conformance/bad-input.ts', '--runtime', join(root, 'bin/hako'), '--expect-field-names'], { capture: true });
+  const m = /bad-input: (\d+) inputs, (\d+) refused, (\d+) accepted, (\d+) refused without naming the field, (\d+) left something/.exec(r.stdout ?? '');
+  if (m) {
+    const bad = Number(m[3]) + Number(m[4]) + Number(m[5]);
+    totals.failed += Math.min(bad, Number(m[1]));
+    totals.passed += Math.max(0, Number(m[1]) - bad);
+  } else {
+    problems.push('bad input: no summary line');
+  }
 }
 
 console.log('');

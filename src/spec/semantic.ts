@@ -25,6 +25,9 @@ export function semanticProblems(spec: Spec, bundleDir: string, options: Semanti
   const out: string[] = [];
   const add = (segments: (string | number)[], words: string) => out.push(problem(source, fieldPath(segments), words));
 
+  // config.md: annotation keys MUST NOT be an empty string.
+  if (spec.annotations && Object.hasOwn(spec.annotations, '')) add(['annotations'], 'keys must not be empty');
+
   // root: REQUIRED on every platform but Windows; a directory, absolute or relative to the bundle.
   if (spec.root === undefined) {
     add(['root'], 'is required');
@@ -42,6 +45,11 @@ export function semanticProblems(spec: Spec, bundleDir: string, options: Semanti
     if (options.requireProcess ?? true) add(['process'], 'is required to create a container');
   } else {
     if (proc.args === undefined || proc.args.length === 0) add(['process', 'args'], 'must be a non-empty array');
+    // config.md (POSIX-platform User): uid and gid are REQUIRED. `user` itself is not in the list of
+    // required process fields (runc runs as 0:0 without it).
+    for (const id of ['uid', 'gid'] as const) {
+      if (proc.user !== undefined && proc.user[id] === undefined) add(['process', 'user', id], 'is required');
+    }
     if (!isAbsolute(proc.cwd)) add(['process', 'cwd'], 'must be an absolute path');
     for (const set of CAP_SETS) {
       proc.capabilities?.[set]?.forEach((name, i) => {

@@ -121,7 +121,7 @@ export interface Spec {
    */
   zos?: {[key: string]: unknown};
   /**
-   * A section for another platform: hako runs on Linux and does not look inside it.
+   * config-freebsd.md. hako runs on Linux and ignores this section, but a config whose section breaks the spec is still invalid.
    */
   freebsd?: {[key: string]: unknown};
 }

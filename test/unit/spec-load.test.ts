@@ -12,7 +12,7 @@ writeFileSync(join(bundle, 'afile'), '');
 afterAll(() => rmSync(bundle, { recursive: true, force: true }));
 
 function minimal(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { cwd: '/', args: ['sh'] }, ...extra };
+  return { ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } }, ...extra };
 }
 
 /** The problem lines of the ConfigError that `fn` throws (fails when it does not throw one). */
@@ -144,6 +144,7 @@ describe('parseConfig: semantic checks', () => {
       process: {
         cwd: 'home',
         args: [],
+        user: { uid: 0, gid: 0 },
         capabilities: { bounding: ['CAP_CHOWN', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE'], ambient: ['CAP_NOPE'] },
         rlimits: [
           { type: 'RLIMIT_NOFILE', soft: 10, hard: 5 },
@@ -253,13 +254,29 @@ describe('other documents', () => {
     ]);
   });
 
-  it('validateProcess checks the schema and args/cwd', () => {
-    expect(validateProcess({ cwd: '/', args: ['ls'] }, 'process.json')).toEqual({ cwd: '/', args: ['ls'] });
-    expect(problems(() => validateProcess({ args: ['ls'] }, 'process.json'))).toEqual(['process.json: cwd: is required']);
-    expect(problems(() => validateProcess({ cwd: 'x', args: [] }, 'process.json'))).toEqual([
+  it('validateProcess checks the schema and args/cwd/user', () => {
+    const user = { uid: 0, gid: 0 };
+    expect(validateProcess({ cwd: '/', args: ['ls'], user }, 'process.json')).toEqual({ cwd: '/', args: ['ls'], user });
+    expect(problems(() => validateProcess({ args: ['ls'], user }, 'process.json'))).toEqual(['process.json: cwd: is required']);
+    expect(problems(() => validateProcess({ cwd: 'x', args: [], user }, 'process.json'))).toEqual([
       'process.json: args: must be a non-empty array',
       'process.json: cwd: must be an absolute path',
     ]);
+  });
+
+  it('needs uid and gid in process.user (REQUIRED on POSIX platforms) and non-empty annotation keys', () => {
+    expect(parse(minimal({ process: { cwd: '/', args: ['sh'] } })).process?.user).toBeUndefined();
+    expect(problems(() => parse(minimal({ process: { cwd: '/', args: ['sh'], user: { gid: 0 } } })))).toEqual([
+      'config.json: process.user.uid: is required',
+    ]);
+    expect(problems(() => parse(minimal({ annotations: { '': 'x' } })))).toEqual(['config.json: annotations: keys must not be empty']);
+  });
+
+  it('checks the freebsd section it otherwise ignores', () => {
+    expect(problems(() => parse(minimal({ freebsd: { jail: { vnet: 'disable' } } })))).toEqual([
+      'config.json: freebsd.jail.vnet: must be one of "new", "inherit"',
+    ]);
+    expect(parse(minimal({ freebsd: { jail: { vnet: 'new', ip4: 'disable', enforceStatfs: 1 } } })).freebsd).toBeTruthy();
   });
 
   it('validateState and validateFeatures', () => {
