@@ -5,7 +5,6 @@
 //   poststop                 after the container is deleted, before delete returns; a failure is a warning
 // Each hook gets the container's state JSON on stdin. createContainer and startContainer run
 // inside the container and belong to the executor (not built yet: the plan refuses them).
-import { spawn } from 'node:child_process';
 import { HakoError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Hook, Hooks } from '../spec/types.ts';
@@ -25,7 +24,9 @@ function envObject(env: string[] | undefined): NodeJS.ProcessEnv | undefined {
 }
 
 /** Runs one hook to completion; rejects with its exit status and output. */
-function runHook(hook: Hook, label: string, state: OciState): Promise<void> {
+async function runHook(hook: Hook, label: string, state: OciState): Promise<void> {
+  // Loaded here: child_process (and net under it) costs ~3 ms, and most containers have no hooks.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const [argv0 = hook.path, ...args] = hook.args ?? [hook.path];
     const child = spawn(hook.path, args, { argv0, env: envObject(hook.env), stdio: ['pipe', 'pipe', 'pipe'] });
