@@ -77,6 +77,11 @@ const REC_ATTRS: Readonly<Record<string, { set: number; clr: number }>> = {
   rsymfollow: { set: 0, clr: A.MOUNT_ATTR_NOSYMFOLLOW },
 };
 
+/** Every option the plan maps to a flag, a propagation change or a recursive attribute: `hako features` lists these. */
+export const MAPPED_MOUNT_OPTIONS: readonly string[] = Object.freeze(
+  [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(REC_ATTRS)].sort(),
+);
+
 /** Options runc knows as extensions that hako doesn't implement. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   tmpcopyup: 'copying the image content into a tmpfs (tmpcopyup) is not supported',
