@@ -74,9 +74,24 @@ export function lastErrno(): number {
   return koffiModule.errno();
 }
 
+/** Linux errnos node's (libuv's) table lacks, with glibc's strerror text in lower case. */
+const MORE_ERRNOS: Readonly<Record<number, [string, string]>> = {
+  8: ['ENOEXEC', 'exec format error'],
+  10: ['ECHILD', 'no child processes'],
+  33: ['EDOM', 'numerical argument out of domain'],
+  35: ['EDEADLK', 'resource deadlock avoided'],
+  37: ['ENOLCK', 'no locks available'],
+  42: ['ENOMSG', 'no message of desired type'],
+  43: ['EIDRM', 'identifier removed'],
+  74: ['EBADMSG', 'bad message'],
+  115: ['EINPROGRESS', 'operation now in progress'],
+  116: ['ESTALE', 'stale file handle'],
+  122: ['EDQUOT', 'disk quota exceeded'],
+};
+
 /** `EINVAL`, `invalid argument` for an errno number (node's own table). */
 export function errnoName(errno: number): { code: string; text: string } {
-  const entry = getSystemErrorMap().get(-errno);
+  const entry = getSystemErrorMap().get(-errno) ?? MORE_ERRNOS[errno];
   return entry ? { code: entry[0], text: entry[1] } : { code: `E${errno}`, text: `errno ${errno}` };
 }
 

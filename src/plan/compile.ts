@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import { ConfigError, HakoError, NotImplementedError } from '../errors.ts';
 import { CAPABILITIES, RLIMITS } from '../spec/capabilities.ts';
-import type { LinuxIDMapping, Mount, Spec } from '../spec/types.ts';
+import type { LinuxIDMapping, Mount, Process, Spec } from '../spec/types.ts';
 import { CLONE, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
 import { bindAttributes, parseMountOptions } from './mount-options.ts';
 import { CREATE, EXISTS, NSLOTS, type OpArgs, type OpName, type Stage } from './protocol.ts';
@@ -112,7 +112,8 @@ export function mountPointOf(path: string, mountPoints: readonly string[]): stri
   return best;
 }
 
-class Builder {
+/** Collects steps in order; the compilers of create (compilePlan) and exec (exec.ts) share it. */
+export class Builder {
   readonly steps: Step[] = [];
   add<N extends OpName>(stage: Stage, label: string, op: N, args: OpArgs<N>): void {
     this.steps.push({ op, stage, label, args } as Step);
@@ -122,13 +123,11 @@ class Builder {
 export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const proc = spec.process;
   if (!proc) throw configError('process', 'is required to create a container');
-  const args = proc.args ?? [];
-  if (args.length === 0) throw configError('process.args', 'must be a non-empty array');
+  if ((proc.args ?? []).length === 0) throw configError('process.args', 'must be a non-empty array');
   const linux = spec.linux ?? {};
   const facts: HostFacts = ctx.hostFacts ?? {};
   const warnings: string[] = [];
   const b = new Builder();
-  const env = proc.env ?? [];
   const S = SLOT;
 
   // ---- namespaces ----
@@ -153,11 +152,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     .filter((j) => j.ns.path !== undefined)
     .sort((a, b2) => Number(b2.ns.type === 'user') - Number(a.ns.type === 'user')); // the user namespace first
   if (S.NS_BASE + joined.length > NSLOTS) throw configError('linux.namespaces', 'too many namespaces to join');
-  joined.forEach((j, k) =>
-    b.add('executor', `linux.namespaces[${j.i}] ${j.ns.type}`, 'open', { path: j.ns.path!, flags: O_RDONLY, mode: 0, slot: S.NS_BASE + k }),
-  );
-  joined.forEach((j, k) => b.add('executor', `linux.namespaces[${j.i}] ${j.ns.type}`, 'setns', { slot: S.NS_BASE + k, nstype: NAMESPACE_FLAGS[j.ns.type]! }));
-  joined.forEach((j, k) => b.add('executor', `linux.namespaces[${j.i}] ${j.ns.type}`, 'close', { slot: S.NS_BASE + k }));
+  joinNamespaces(b, joined.map((j) => ({ label: `linux.namespaces[${j.i}] ${j.ns.type}`, type: j.ns.type, path: j.ns.path! })));
   if (isNew('time')) {
     // clone() can't make a time namespace: unshare it here, the init is born in it.
     b.add('executor', nsLabel('time'), 'unshare', { flags: CLONE.CLONE_NEWTIME });
@@ -167,19 +162,12 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
       b.add('executor', 'linux.timeOffsets', 'write_file', { root: S.HOST, path: '/proc/self/timens_offsets', content, missingOk: 0 });
     }
   }
-  if (proc.oomScoreAdj !== undefined) {
-    // Written by the executor for itself, before any user namespace: the init inherits it.
-    b.add('executor', 'process.oomScoreAdj', 'write_file', { root: S.HOST, path: '/proc/self/oom_score_adj', content: String(proc.oomScoreAdj), missingOk: 0 });
-  }
+  oomScoreAdj(b, proc.oomScoreAdj);
   const rootUid = hostId(linux.uidMappings, 0);
   const rootGid = hostId(linux.gidMappings, 0);
   b.add('executor', 'exec fifo', 'mkfifo', { path: ctx.execFifo, mode: 0o622, uid: rootUid, gid: rootGid });
   b.add('executor', 'exec fifo', 'open', { path: ctx.execFifo, flags: O.O_PATH, mode: 0, slot: S.FIFO });
-  const terminal = proc.terminal === true;
-  if (terminal) {
-    if (!ctx.consoleSocket) throw new HakoError('process.terminal: a console socket is needed to hand over the terminal');
-    b.add('executor', '--console-socket', 'connect', { path: ctx.consoleSocket, slot: S.CONSOLE });
-  }
+  const terminal = connectConsole(b, proc, ctx.consoleSocket);
   b.add('executor', 'linux.namespaces', 'clone', { flags: cloneFlags, foreground: ctx.foreground ? 1 : 0 });
 
   // ---- parent stage: id maps of a new user namespace ----
@@ -192,11 +180,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   }
 
   // ---- init stage ----
-  if (userns) {
-    // Become root of the user namespace: what we create is then owned by the container's root.
-    b.add('init', nsLabel('user'), 'setid', { uid: 0, gid: 0 });
-    if (!rootless) b.add('init', nsLabel('user'), 'setgroups', { gids: [] });
-  }
+  if (userns) becomeNamespaceRoot(b, nsLabel('user'), rootless);
   b.add('init', 'process', 'setsid', {});
   if (isNew('network')) b.add('init', nsLabel('network'), 'link_up', { name: 'lo' });
   if (!ctx.noNewKeyring) {
@@ -277,12 +261,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   else b.add('init', 'root.path', 'pivot_root', { root: S.ROOT });
   b.add('init', 'process.cwd', 'mkpath', { root: S.ROOT, path: posix.join('/', proc.cwd), create: CREATE.DIR });
 
-  if (terminal) {
-    const size = proc.consoleSize;
-    b.add('init', 'process.terminal', 'terminal', { root: S.ROOT, ptmx: '/dev/ptmx', console: S.CONSOLE, rows: size?.height ?? 0, cols: size?.width ?? 0, slot: S.PTY });
-    b.add('init', 'process.terminal /dev/console', 'bind', { root: S.ROOT, target: '/dev/console', create: CREATE.FILE, sourceRoot: S.PTY, source: '', recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
-    b.add('init', 'process.terminal', 'dup_stdio', { slot: S.PTY });
-  }
+  if (terminal) openTerminal(b, proc, S.ROOT, true);
 
   for (const r of readonlyLater) {
     b.add('init', r.label, 'setattr', { root: S.ROOT, target: r.dest, attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, recursive: 0, missingOk: 0 });
@@ -290,7 +269,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (spec.root?.readonly) {
     b.add('init', 'root.readonly', 'setattr', { root: S.ROOT, target: '/', attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY, attrClr: 0, propagation: 0, recursive: 0, missingOk: 0 });
   }
-  b.add('init', proc.user?.umask === undefined ? 'umask (default 0022)' : 'process.user.umask', 'umask', { mask: proc.user?.umask ?? 0o022 });
+  setUmask(b, proc);
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     if (value === undefined) continue;
@@ -306,6 +285,89 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   });
   // The root's own propagation, last of the mounts (an unbindable root can't be a bind source).
   if (prop.final) propagate(S.ROOT, '/', prop.final);
+  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless, waitFifo: true }, warnings);
+  for (const [field, why] of [
+    ['linux.mountLabel', 'SELinux is not supported'],
+    ['linux.personality', 'not supported yet'],
+    ['linux.memoryPolicy', 'not supported yet'],
+    ['linux.netDevices', 'not supported yet'],
+  ] as const) {
+    if ((linux as Record<string, unknown>)[field.slice('linux.'.length)] !== undefined) warnings.push(`${field} ignored: ${why}`);
+  }
+
+  return { steps: b.steps, foreground: ctx.foreground, preserveFds: ctx.preserveFds, warnings };
+}
+
+// ---- process setup shared by create (compilePlan) and exec (exec.ts) ----
+
+/** Joins namespaces by path, in the order given: every path is opened first (a later mount namespace would hide them). */
+export function joinNamespaces(b: Builder, joins: readonly { label: string; type: string; path: string }[]): void {
+  const S = SLOT;
+  if (S.NS_BASE + joins.length > NSLOTS) throw new HakoError('too many namespaces to join');
+  joins.forEach((j, k) => b.add('executor', j.label, 'open', { path: j.path, flags: O_RDONLY, mode: 0, slot: S.NS_BASE + k }));
+  joins.forEach((j, k) => {
+    const nstype = NAMESPACE_FLAGS[j.type];
+    if (nstype === undefined) throw new HakoError(`${j.label}: unknown namespace type ${j.type}`);
+    b.add('executor', j.label, 'setns', { slot: S.NS_BASE + k, nstype });
+  });
+  joins.forEach((j, k) => b.add('executor', j.label, 'close', { slot: S.NS_BASE + k }));
+}
+
+/** process.oomScoreAdj, written by the executor for itself before any user namespace: the process inherits it. */
+export function oomScoreAdj(b: Builder, value: number | undefined, label = 'process.oomScoreAdj'): void {
+  if (value === undefined) return;
+  b.add('executor', label, 'write_file', { root: SLOT.HOST, path: '/proc/self/oom_score_adj', content: String(value), missingOk: 0 });
+}
+
+/** With process.terminal: the executor connects to the console socket (the process sends the pty master over it). */
+export function connectConsole(b: Builder, proc: Process, consoleSocket: string | undefined): boolean {
+  if (proc.terminal !== true) return false;
+  if (!consoleSocket) throw new HakoError('process.terminal: a console socket is needed to hand over the terminal');
+  b.add('executor', '--console-socket', 'connect', { path: consoleSocket, slot: SLOT.CONSOLE });
+  return true;
+}
+
+/** Becomes root of the user namespace just joined or made: what it creates is owned by the container's root. */
+export function becomeNamespaceRoot(b: Builder, label: string, rootless: boolean): void {
+  b.add('init', label, 'setid', { uid: 0, gid: 0 });
+  if (!rootless) b.add('init', label, 'setgroups', { gids: [] });
+}
+
+/**
+ * A new pty from the `ptmx` under `root` (a slot, or HOST for the process's own root): the master
+ * goes to the console socket, the slave becomes stdio and the controlling terminal; with
+ * `console` it is also bound onto /dev/console (the container's init only).
+ */
+export function openTerminal(b: Builder, proc: Process, root: number, console: boolean): void {
+  const S = SLOT;
+  const size = proc.consoleSize;
+  b.add('init', 'process.terminal', 'terminal', { root, ptmx: '/dev/ptmx', console: S.CONSOLE, rows: size?.height ?? 0, cols: size?.width ?? 0, slot: S.PTY });
+  if (console) {
+    b.add('init', 'process.terminal /dev/console', 'bind', { root, target: '/dev/console', create: CREATE.FILE, sourceRoot: S.PTY, source: '', recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
+  }
+  b.add('init', 'process.terminal', 'dup_stdio', { slot: S.PTY });
+}
+
+export function setUmask(b: Builder, proc: Process): void {
+  b.add('init', proc.user?.umask === undefined ? 'umask (default 0022)' : 'process.user.umask', 'umask', { mask: proc.user?.umask ?? 0o022 });
+}
+
+export interface FinishOptions {
+  preserveFds: number;
+  rootless: boolean;
+  /** create: the process waits on the exec fifo after `ready`; exec: it runs at once. */
+  waitFifo: boolean;
+}
+
+/**
+ * The end of every process's setup, in runc's order (finalizeNamespace): no_new_privs, rlimits,
+ * fds closed on exec but stdio and the preserved ones, bounding set, user and groups, capabilities,
+ * cwd, the binary found, `ready`, then execve. Warns about the process fields hako ignores.
+ */
+export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, warnings: string[]): void {
+  const args = proc.args ?? [];
+  if (args.length === 0) throw configError('process.args', 'must be a non-empty array');
+  const env = proc.env ?? [];
   if (proc.noNewPrivileges) b.add('init', 'process.noNewPrivileges', 'no_new_privs', {});
   (proc.rlimits ?? []).forEach((r, i) => {
     const resource = RLIMITS[r.type];
@@ -314,13 +376,13 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   });
 
   // From here on nothing of ours or of our caller's must reach the process but the preserved fds.
-  b.add('init', '--preserve-fds', 'close_fds', { first: 3 + ctx.preserveFds });
+  b.add('init', '--preserve-fds', 'close_fds', { first: 3 + opts.preserveFds });
   const caps = proc.capabilities ?? {};
   b.add('init', 'process.capabilities.bounding', 'cap_bounding', { keep: capMask(caps.bounding, 'process.capabilities.bounding', warnings) });
   b.add('init', 'process.user', 'keepcaps', { on: 1 });
   const uid = proc.user?.uid ?? 0;
   const gid = proc.user?.gid ?? 0;
-  if (!rootless) b.add('init', 'process.user.additionalGids', 'setgroups', { gids: [...(proc.user?.additionalGids ?? [])] });
+  if (!opts.rootless) b.add('init', 'process.user.additionalGids', 'setgroups', { gids: [...(proc.user?.additionalGids ?? [])] });
   b.add('init', 'process.user', 'setid', { uid, gid });
   b.add('init', 'process.user', 'keepcaps', { on: 0 });
   b.add('init', 'process.capabilities', 'capset', {
@@ -332,26 +394,18 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   b.add('init', 'process.cwd', 'chdir', { path: posix.join('/', proc.cwd) });
   b.add('init', `process.args[0] ${JSON.stringify(args[0])}`, 'find_exec', { candidates: execCandidates(args[0]!, env) });
   b.add('init', 'ready', 'ready', {});
-  b.add('init', 'exec fifo', 'wait_fifo', { slot: S.FIFO });
+  if (opts.waitFifo) b.add('init', 'exec fifo', 'wait_fifo', { slot: SLOT.FIFO });
   b.add('init', 'process.args', 'exec', { args: [...args], env: [...env] });
 
-  for (const [field, why] of [
-    ['process.apparmorProfile', 'AppArmor is not supported'],
-    ['process.selinuxLabel', 'SELinux is not supported'],
-    ['linux.mountLabel', 'SELinux is not supported'],
-    ['process.scheduler', 'not supported yet'],
-    ['process.ioPriority', 'not supported yet'],
-    ['process.execCPUAffinity', 'not supported yet'],
-    ['linux.personality', 'not supported yet'],
-    ['linux.memoryPolicy', 'not supported yet'],
-    ['linux.netDevices', 'not supported yet'],
+  for (const [key, why] of [
+    ['apparmorProfile', 'AppArmor is not supported'],
+    ['selinuxLabel', 'SELinux is not supported'],
+    ['scheduler', 'not supported yet'],
+    ['ioPriority', 'not supported yet'],
+    ['execCPUAffinity', 'not supported yet'],
   ] as const) {
-    const [section, key] = field.split('.') as [string, string];
-    const holder = (section === 'process' ? proc : linux) as Record<string, unknown>;
-    if (holder[key] !== undefined) warnings.push(`${field} ignored: ${why}`);
+    if (proc[key] !== undefined) warnings.push(`process.${key} ignored: ${why}`);
   }
-
-  return { steps: b.steps, foreground: ctx.foreground, preserveFds: ctx.preserveFds, warnings };
 }
 
 function resolveSource(source: string, bundle: string): string {

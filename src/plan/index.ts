@@ -2,6 +2,7 @@
 // for the executor (encode.ts). Pure: no fs, no syscalls (host-facts.ts is the one impure helper).
 export { compilePlan, execCandidates, idMapText, mountPointOf, SLOT } from './compile.ts';
 export { describePlan, describeStep } from './describe.ts';
+export { compileExecPlan, EXEC_NAMESPACE_ORDER, type ExecNamespaceType, type ExecPlanContext } from './exec.ts';
 export { parseHostFacts, readHostFacts } from './host-facts.ts';
 export { encodePlan, encodeStep, packet } from './encode.ts';
 export { MSG, OPS } from './protocol.ts';

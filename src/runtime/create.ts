@@ -106,6 +106,7 @@ export async function createInternal(ctx: Context, id: string, flags: CreateFlag
     annotations: config.annotations as Record<string, string> | undefined,
     creator: processIdentity(process.pid),
     config,
+    ...(flags.noNewKeyring ? { noNewKeyring: true as const } : {}),
   };
   let cgroups: CgroupManager | undefined;
   let launched: LaunchedInit | undefined;

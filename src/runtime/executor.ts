@@ -7,7 +7,8 @@
 //      container's cgroups there, so the init is in them from its first instruction);
 //   2. sends the plan, one packet per step, then END;
 //   3. reads packets (blocking reads, one packet each) until READY → resolves, or until EOF after
-//      a failure → reaps the executor and rejects with `<label>: <call>: <strerror>`.
+//      a failure → reaps the executor and rejects with `<label>: <call>: <strerror>`. With
+//      `untilExec` (exec: no fifo) it reads on after READY until EOF, i.e. until the execve.
 // Every fd node makes here is close-on-exec, and node's copy of the executor's end is closed right
 // after the spawn, so once the executor and the init are gone, the read gets EOF: no hang.
 import { spawn } from 'node:child_process';
@@ -47,6 +48,11 @@ export interface LaunchOptions {
   onSync?: (name: string, initPid: number) => void | Promise<void>;
   /** Default: native/build/hako-executor of this package. */
   executorPath?: string;
+  /**
+   * The plan has no exec fifo (exec): after READY keep reading until EOF, which comes when the
+   * process's execve closes the channel; a failed execve is reported first and rejects.
+   */
+  untilExec?: boolean;
 }
 
 export interface ExecutorExit {
@@ -144,6 +150,7 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
 
   const buf = Buffer.alloc(READ_BUFFER);
   let initPid = 0;
+  let ready = false;
   let failure: string | undefined;
   for (;;) {
     let n: number;
@@ -168,6 +175,10 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
       initPid = body.readUInt32LE(0);
     } else if (type === MSG.READY) {
       initPid = body.readUInt32LE(0);
+      if (opts.untilExec) {
+        ready = true;
+        continue;
+      }
       closeSync(mine);
       return { initPid, executorPid, executorExit };
     } else if (type === MSG.SYNC) {
@@ -195,6 +206,7 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
     }
   }
   closeSync(mine);
+  if (ready && failure === undefined) return { initPid, executorPid, executorExit };
   const exit = await executorExit;
   if (failure === undefined) {
     failure = `executor exited before the container was ready (${exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`})`;

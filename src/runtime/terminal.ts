@@ -40,6 +40,8 @@ const DRAIN_MAX_READS = 256;
 /** Retry delay when the pty's input queue is full (the container doesn't read). */
 const INPUT_RETRY_MS = 10;
 const SUN_PATH_MAX = 107;
+/** createFlags of a proxy made for exec (never passed to create). */
+const NO_CREATE: CreateFlags = { bundle: '', noPivot: false, noNewKeyring: false, preserveFds: 0, dryRun: false };
 
 /** process.terminal of the bundle's config.json, read cheaply; create reads and checks it properly. */
 function wantsTerminal(bundle: string): boolean {
@@ -101,9 +103,9 @@ export class TerminalProxy {
   private constructor(
     private readonly dir: string,
     readonly socketPath: string,
-    flags: CreateFlags,
+    flags: CreateFlags | undefined,
   ) {
-    this.createFlags = { ...flags, consoleSocket: socketPath };
+    this.createFlags = { ...(flags ?? NO_CREATE), consoleSocket: socketPath };
   }
 
   /**
@@ -112,6 +114,15 @@ export class TerminalProxy {
    */
   static async open(flags: CreateFlags): Promise<TerminalProxy | undefined> {
     if (flags.consoleSocket !== undefined || flags.dryRun || !wantsTerminal(flags.bundle)) return undefined;
+    return TerminalProxy.listen(flags);
+  }
+
+  /** The proxy of a foreground `exec -t` without --console-socket: its socket is `socketPath`. */
+  static async forProcess(): Promise<TerminalProxy> {
+    return TerminalProxy.listen(undefined);
+  }
+
+  private static async listen(flags: CreateFlags | undefined): Promise<TerminalProxy> {
     const dir = socketFolder();
     const path = join(dir, 'console.sock');
     const proxy = new TerminalProxy(dir, path, flags);

@@ -29,4 +29,6 @@ export interface ContainerRecord {
   cgroups?: CgroupState;
   /** The validated config the container was created from (hooks, namespaces, process defaults for exec). */
   config: Spec;
+  /** Created with --no-new-keyring: exec'd processes don't join the container's session keyring either. */
+  noNewKeyring?: true;
 }

@@ -1,7 +1,64 @@
+// `hako exec`: run a new process inside a running (or created) container, with runc's flags.
+// Errors read `exec failed: <why>` and exit 255, as runc's do.
 import { Option, type Command } from 'commander';
-import { NotImplementedError } from '../../errors.ts';
+import { HakoError } from '../../errors.ts';
+import { contextOf } from '../context.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export interface ExecFlags {
+  /** --process: a process.json; the command line's args and process flags are then ignored (runc). */
+  process?: string;
+  /** The command and its arguments (without --process). */
+  args: string[];
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** --tty as given (undefined: not given, so no terminal). */
+  tty?: boolean;
+  cwd?: string;
+  env: string[];
+  user?: string;
+  additionalGids: string[];
+  caps: string[];
+  /** --no-new-privs was given. */
+  noNewPrivs: boolean;
+  preserveFds: number;
+  cgroups: string[];
+  ignorePaused: boolean;
+  apparmor?: string;
+  processLabel?: string;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new HakoError(`invalid value ${JSON.stringify(value)} for flag --preserve-fds: must be a non-negative integer`);
+  return n;
+}
+
+function execFlags(args: string[], opts: Record<string, unknown>): ExecFlags {
+  const strings = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
+  return {
+    process: opts.process as string | undefined,
+    args,
+    detach: Boolean(opts.detach),
+    pidFile: opts.pidFile as string | undefined,
+    consoleSocket: opts.consoleSocket as string | undefined,
+    tty: opts.tty === undefined ? undefined : Boolean(opts.tty),
+    cwd: opts.cwd as string | undefined,
+    env: strings(opts.env),
+    user: opts.user as string | undefined,
+    additionalGids: strings(opts.additionalGids),
+    caps: strings(opts.cap),
+    // commander turns `--no-new-privs` into `newPrivs: false` (default true)
+    noNewPrivs: opts.newPrivs === false,
+    preserveFds: parseCount(String(opts.preserveFds ?? '0')),
+    cgroups: strings(opts.cgroup),
+    ignorePaused: Boolean(opts.ignorePaused),
+    apparmor: opts.apparmor as string | undefined,
+    processLabel: opts.processLabel as string | undefined,
+  };
+}
 
 export function defineExecCommand(program: Command): void {
   program
@@ -26,7 +83,15 @@ export function defineExecCommand(program: Command): void {
     .addOption(new Option('--preserve-fds <n>', 'pass N additional file descriptors to the process').default('0'))
     .option('--cgroup <path>', 'run in a sub-cgroup (repeatable)', collect)
     .option('--ignore-paused', 'allow exec in a paused container')
-    .action(() => {
-      throw new NotImplementedError('exec (running a new process in a container)');
+    .action(async (id: string, command: string[], opts: Record<string, unknown>, cmd: Command) => {
+      try {
+        const flags = execFlags(command, opts);
+        const { execProcess } = await import('../../runtime/exec.ts');
+        process.exitCode = await execProcess(contextOf(cmd), id, flags);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (!(err instanceof HakoError)) throw err; // a bug: main shows its stack
+        throw new HakoError(`exec failed: ${message}`, { exitCode: 255, cause: err });
+      }
     });
 }
