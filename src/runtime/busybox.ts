@@ -1,7 +1,7 @@
 // A root filesystem in a few milliseconds from Debian's busybox-static: used by `hako demo`,
 // and by the tests as their container image.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HakoError } from '../errors.ts';
 
@@ -24,12 +24,9 @@ export function makeBusyboxRootfs(rootfs: string, busybox = BUSYBOX): void {
     mkdirSync(join(rootfs, d), { recursive: true });
   }
   chmodSync(join(rootfs, 'tmp'), 0o1777);
-  const target = join(rootfs, 'bin/busybox');
-  try {
-    linkSync(busybox, target); // same filesystem: no copy
-  } catch {
-    copyFileSync(busybox, target);
-  }
+  // A copy, never a hard link: a test that chowns its rootfs (user namespaces) would change the
+  // host's own busybox through a shared inode.
+  copyFileSync(busybox, join(rootfs, 'bin/busybox'));
   for (const path of names) {
     if (path === 'bin/busybox') continue;
     const link = join(rootfs, path);
