@@ -3,6 +3,7 @@
 //   1. tsc --noEmit     2. eslint     3. vitest (unit + integration; integration needs root)
 //   4. the conformance suite against runc (must pass) and against hako (counts; may only go up)
 //   5. the bad-input corpus against hako (every bad config refused, naming the field, nothing left)
+//   6. a short soak against hako (injected failures, then a leak check)
 // The last line is the plain total `tests: N passed, M failed, K skipped`. Conformance cases that
 // fail as documented (a runtime's known deviation from the spec, or a hako feature listed as not
 // built yet in conformance/expected-failures/hako.txt) don't fail the run: they are counted with
@@ -85,6 +86,20 @@ if (existsSync(join(root, 'conformance/bad-input.ts'))) {
     totals.passed += Math.max(0, Number(m[1]) - bad);
   } else {
     problems.push('bad input: no summary line');
+  }
+}
+
+// A short soak: lifecycles with injected failures (bad configs, a runtime killed mid-create,
+// concurrent creates of one id), then a leak check. `npm run soak` runs the full 1,000.
+if (existsSync(join(root, 'conformance/soak.ts'))) {
+  const r = step('soak (hako)', bin('tsx'), ['conformance/soak.ts', '--runtime', join(root, 'bin/hako'), '--count', '40'], { capture: true });
+  const m = /soak: (\d+) iterations in [\d.]+ s, (\d+) unexpected, (\d+) leaks/.exec(r.stdout ?? '');
+  if (m) {
+    const bad = Math.min(Number(m[1]), Number(m[2]) + Number(m[3]));
+    totals.passed += Number(m[1]) - bad;
+    totals.failed += bad;
+  } else {
+    problems.push('soak: no summary line');
   }
 }
 
