@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotImplementedError } from '../../errors.ts';
+import { contextOf } from '../context.ts';
 
 export function defineUpdateCommand(program: Command): void {
   const cmd = program
@@ -27,7 +27,8 @@ export function defineUpdateCommand(program: Command): void {
   ] as const) {
     cmd.option(`--${flag} <value>`, help);
   }
-  cmd.action(() => {
-    throw new NotImplementedError('update (changing cgroup resources of a running container)');
+  cmd.action(async (id: string, opts: Record<string, string | undefined>, command: Command) => {
+    const { updateContainer } = await import('../../runtime/update.ts');
+    await updateContainer(contextOf(command), id, opts);
   });
 }
