@@ -13,7 +13,6 @@
 // the process and returns that status (128+signal when killed). A terminal without
 // --console-socket in the foreground is proxied by hako (terminal.ts), as for `run`.
 import { fstatSync, readFileSync, statSync } from 'node:fs';
-import { constants } from 'node:os';
 import { posix } from 'node:path';
 import type { ExecFlags } from '../cli/commands/exec.ts';
 import type { Context } from '../cli/context.ts';
@@ -26,12 +25,12 @@ import type { Process } from '../spec/types.ts';
 import type { ContainerRecord, ProcessIdentity } from '../state/record.ts';
 import { containerCgroups } from './cgroups.ts';
 import { launchPlan, type LaunchedInit } from './executor.ts';
+import { SignalForwarder, waitInForeground } from './foreground.ts';
 import { writePidFile } from './pidfile.ts';
 import { isAlive } from './procfs.ts';
 import { statusOf } from './status.ts';
 import { TerminalProxy } from './terminal.ts';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 /** The file name under /proc/<pid>/ns/ of each namespace type. */
 const NS_FILE: Readonly<Record<ExecNamespaceType, string>> = {
@@ -58,6 +57,8 @@ export async function execProcess(ctx: Context, id: string, flags: ExecFlags): P
 
   const foregroundTerminal = proc.terminal === true && !flags.detach && flags.consoleSocket === undefined;
   const terminal = foregroundTerminal ? await TerminalProxy.forProcess() : undefined;
+  // Listening before the process exists: it may print before we would otherwise be listening.
+  const forwarder = flags.detach ? undefined : new SignalForwarder(terminal !== undefined);
   let launched: LaunchedInit;
   try {
     const plan = compileExecPlan(proc, {
@@ -84,35 +85,13 @@ export async function execProcess(ctx: Context, id: string, flags: ExecFlags): P
     });
   } catch (err) {
     terminal?.close();
+    forwarder?.stop();
     throw err;
   }
   logger.debug(`exec in container ${id}: process pid ${launched.initPid}`);
   if (flags.pidFile) writePidFile(flags.pidFile, launched.initPid);
-  if (flags.detach) return 0;
-  return foreground(launched, terminal);
-}
-
-/** Waits for the process (the executor exits with its status), forwarding signals to it. */
-async function foreground(launched: LaunchedInit, terminal: TerminalProxy | undefined): Promise<number> {
-  const forward = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(launched.initPid, signal);
-    } catch {
-      // it exited: the executor is about to report it
-    }
-  };
-  // With hako's own terminal, SIGWINCH resizes the pty (the kernel then signals the process).
-  for (const s of FORWARDED) if (!(terminal && s === 'SIGWINCH')) process.on(s, forward);
-  try {
-    await terminal?.attach();
-    const exit = await launched.executorExit;
-    await terminal?.finish();
-    if (exit.code !== null) return exit.code;
-    return 128 + (exit.signal ? constants.signals[exit.signal] : 0);
-  } finally {
-    terminal?.close();
-    for (const s of FORWARDED) process.off(s, forward);
-  }
+  if (!forwarder) return 0;
+  return waitInForeground(launched, forwarder, terminal);
 }
 
 /** runc's rules and words: created and running containers take an exec, paused ones only with --ignore-paused. */

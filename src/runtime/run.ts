@@ -3,15 +3,13 @@
 // container's exit status (128+signal when killed), and deletes the container unless --keep.
 // The executor stays as the init's parent in the foreground and exits with its status, so the
 // status reaches node as its child's exit, and the init's pid can't be recycled while we signal it.
-import { constants } from 'node:os';
 import type { RunFlags } from '../cli/commands/lifecycle.ts';
 import type { Context } from '../cli/context.ts';
 import { createContainer, createInternal } from './create.ts';
 import { deleteContainer } from './delete.ts';
+import { SignalForwarder, waitInForeground } from './foreground.ts';
 import { startContainer } from './start.ts';
 import { TerminalProxy } from './terminal.ts';
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 export async function runContainer(ctx: Context, id: string, flags: RunFlags): Promise<number> {
   if (flags.detach || flags.dryRun) {
@@ -22,33 +20,20 @@ export async function runContainer(ctx: Context, id: string, flags: RunFlags): P
   }
   // A terminal and no --console-socket: hako receives the pty master and proxies it (runc does).
   const terminal = await TerminalProxy.open(flags);
+  const forwarder = new SignalForwarder(terminal !== undefined);
   let created;
   try {
     created = await createInternal(ctx, id, terminal?.createFlags ?? flags, true);
   } finally {
-    if (!created) terminal?.close();
+    if (!created) {
+      terminal?.close();
+      forwarder.stop();
+    }
   }
   if (!created) return 0;
-  const { launched } = created;
-  const forward = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(launched.initPid, signal);
-    } catch {
-      // it exited: the executor is about to report it
-    }
-  };
-  // With hako's own terminal, SIGWINCH resizes the pty (the kernel then signals the container).
-  for (const s of FORWARDED) if (!(terminal && s === 'SIGWINCH')) process.on(s, forward);
   try {
-    await terminal?.attach();
-    await startOrDelete(ctx, id);
-    const exit = await launched.executorExit;
-    await terminal?.finish();
-    if (exit.code !== null) return exit.code;
-    return 128 + (exit.signal ? constants.signals[exit.signal] : 0);
+    return await waitInForeground(created.launched, forwarder, terminal, () => startOrDelete(ctx, id));
   } finally {
-    terminal?.close();
-    for (const s of FORWARDED) process.off(s, forward);
     if (!flags.keep && ctx.store.exists(id)) await deleteContainer(ctx, id, true);
   }
 }
