@@ -95,7 +95,7 @@ try {
       },
     });
     // RSS of the init blocked on the exec fifo
-    const id = `hako-bench-${rt.name}-rss`;
+    const id = `hako-bench-${rt.name}-rss-${process.pid}`;
     const pidFile = join(work, `${rt.name}.pid`);
     call(rt, root, ['create', '--bundle', bundle, '--pid-file', pidFile, id]);
     const status = readFileSync(`/proc/${readFileSync(pidFile, 'utf8').trim()}/status`, 'utf8');
