@@ -1,5 +1,6 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { HakoError, describeSystemError } from '../errors.ts';
 
 /**
  * Writes the pid as digits only, no newline, atomically (temp file + rename): containerd's shim
@@ -8,6 +9,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 export function writePidFile(path: string, pid: number): void {
   const target = resolve(path);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-  writeFileSync(tmp, String(pid), { mode: 0o644 });
-  renameSync(tmp, target);
+  try {
+    writeFileSync(tmp, String(pid), { mode: 0o644 });
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new HakoError(`--pid-file ${path}: ${describeSystemError(err)}`, { cause: err });
+  }
 }

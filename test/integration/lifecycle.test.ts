@@ -182,6 +182,14 @@ describe.skipIf(!isRoot)('lifecycle (root)', () => {
     expectNoLeaks();
   });
 
+  it('fails an unwritable --pid-file naming the flag, after undoing the container', () => {
+    const { id, bundle } = newContainer();
+    const r = createWithOutput(id, bundle, ['--pid-file', '/nonexistent/hako-test/init.pid']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('--pid-file /nonexistent/hako-test/init.pid: no such file or directory\n');
+    expectNoLeaks();
+  });
+
   it('fails an invalid config before touching anything', () => {
     const { id, bundle } = newContainer();
     (bundle.spec.process as unknown as Record<string, unknown>).cwd = 42;
