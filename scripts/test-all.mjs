@@ -54,6 +54,14 @@ if (existsSync(results)) {
   totals.passed += r.numPassedTests;
   totals.failed += r.numFailedTests;
   totals.skipped += r.numPendingTests + r.numTodoTests;
+  // Name each failed test again at the end, where a reader of the log's tail will see it.
+  for (const file of r.testResults ?? []) {
+    for (const t of file.assertionResults ?? []) {
+      if (t.status !== 'failed') continue;
+      const why = (t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+      problems.push(`vitest failed: ${file.name.slice(root.length + 1)} > ${t.fullName}: ${why}`);
+    }
+  }
 } else {
   problems.push('vitest wrote no results');
 }

@@ -5,6 +5,7 @@
 // Every cgroup is under /hako-test-cg-<pid>-<n> and removed in afterEach, as is every process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -38,12 +39,14 @@ function forker(): ChildProcess {
 }
 
 /** A shell printing a line every 10 ms: output stops while it is frozen. */
-function ticker(): { child: ChildProcess; bytes: () => number } {
-  const c = spawn('sh', ['-c', 'while :; do echo tick; sleep 0.01; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+function ticker(): { child: ChildProcess; bytes: () => number; ticking: Promise<unknown> } {
+  // One process that never forks: a shell loop's `sleep` children would join the cgroup too,
+  // racing the assertions on cgroup.procs.
+  const c = spawn(process.execPath, ['-e', 'setInterval(() => process.stdout.write("tick\\n"), 10)'], { stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(c);
   let n = 0;
   c.stdout!.on('data', (d: Buffer) => (n += d.length));
-  return { child: c, bytes: () => n };
+  return { child: c, bytes: () => n, ticking: once(c.stdout!, 'data') };
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -169,9 +172,8 @@ describe.skipIf(!isRoot || !host)('cgroups on this host (real cgroupfs)', () => 
     const m = cgroupManagerFor({ id: 'c1', cgroupsPath: `/${prefix}/c1` });
     m.create();
     const t = ticker();
+    await t.ticking;
     m.addProcess(t.child.pid!);
-    await delay(50);
-    expect(t.bytes()).toBeGreaterThan(0);
     await m.freeze();
     expect(m.isFrozen()).toBe(true);
     const reloaded = loadCgroupManager(JSON.parse(JSON.stringify(m.state())));
@@ -262,6 +264,7 @@ describe.skipIf(!isRoot || !host)('cgroups on this host (real cgroupfs)', () => 
     for (const f of ['cgroup.procs', 'cgroup.freeze', 'cgroup.events']) expect(existsSync(join(dir, f))).toBe(true);
 
     const t = ticker();
+    await t.ticking;
     m.addProcess(t.child.pid!);
     expect(readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim()).toBe(String(t.child.pid));
     expect(m.pids()).toEqual([t.child.pid]);

@@ -1,7 +1,7 @@
 // `hako exec` for real (root): a new process in a running container's namespaces and cgroups,
 // with the real bin/hako, a busybox rootfs and the conformance probe as console-socket receiver.
 // Every test proves it left nothing behind (no process, cgroup, state folder, console folder).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +9,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
 import { HAKO, hako, hakoDetached } from '../helpers/hako.ts';
 import { findLeaks } from '../helpers/leaks.ts';
+import { hasScript, inTerminal, shellQuote } from '../helpers/terminal.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
 const root = `/run/hako-test-exec-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
 const PROBE = join(import.meta.dirname, '../../conformance/build/probe');
-const hasScript = spawnSync('script', ['--version']).status === 0;
 const ids: string[] = [];
 const bundles: TestBundle[] = [];
 const pids: number[] = [];
@@ -197,12 +197,11 @@ describe.skipIf(!isRoot)('hako exec (root)', () => {
     expectNoLeaks();
   });
 
-  it.skipIf(!hasScript)('-t in the foreground without --console-socket: hako proxies the terminal, as for run', () => {
+  it.skipIf(!hasScript)('-t in the foreground without --console-socket: hako proxies the terminal, as for run', async () => {
     const { id } = running();
-    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const cmd = `${q(HAKO)} --root ${q(root)} exec -t ${q(id)} sh -c 'tty; test -t 0 && echo stdin-is-a-tty; exit 4'`;
-    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env, encoding: 'utf8', timeout: 20_000, input: '' });
-    expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n/);
+    const cmd = `${shellQuote(HAKO)} --root ${shellQuote(root)} exec -t ${shellQuote(id)} sh -c 'tty; test -t 0 && echo stdin-is-a-tty; exit 4'`;
+    const r = await inTerminal(cmd).done;
+    expect(r.output).toMatch(/\/dev\/pts\/\d+\r\nstdin-is-a-tty\r\n/);
     expect(r.status).toBe(4);
     expectNoLeaks();
   });

@@ -3,7 +3,7 @@
 // without it, stdin/stdout are pipes and bytes still flow. Everything for real: root, namespaces,
 // cgroups, a busybox rootfs, the real bin/hako; each test proves nothing is left behind, the
 // console socket's folder included.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +11,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
 import { HAKO, hako } from '../helpers/hako.ts';
 import { findLeaks } from '../helpers/leaks.ts';
+import { hasScript, inTerminal, shellQuote } from '../helpers/terminal.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
 const root = `/run/hako-test-terminal-${process.pid}`;
 const runcRoot = `/run/hako-test-terminal-runc-${process.pid}`;
 const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
-const hasScript = spawnSync('script', ['--version']).status === 0;
 const ids: string[] = [];
 const bundles: TestBundle[] = [];
 let n = 0;
@@ -37,48 +37,7 @@ function newContainer(args: string[], edit: (s: Spec) => void = () => {}): { id:
   return { id, bundle };
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const hakoRun = (id: string, bundle: TestBundle) => `${q(HAKO)} --root ${q(root)} run --bundle ${q(bundle.dir)} ${q(id)}`;
-
-interface Session {
-  /** stdin of `script`: the bytes reach hako through the terminal */
-  write(text: string): void;
-  /** resolves once the output contains `text` */
-  waitFor(text: string): Promise<void>;
-  done: Promise<{ status: number | null; output: string }>;
-}
-
-/**
- * Runs a shell command line under `script` (a pty of its own: the command's stdio is a terminal,
- * 0x0 until `stty` sizes it). stdin stays open until the end: script would send its own bytes at EOF.
- */
-function inTerminal(command: string): Session {
-  const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  const waiters: { text: string; resolve: () => void }[] = [];
-  child.stdout.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-    for (const w of waiters.filter((w) => output.includes(w.text))) w.resolve();
-  });
-  child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const done = new Promise<{ status: number | null; output: string }>((resolve) => {
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      resolve({ status, output });
-    });
-  });
-  return {
-    write: (text) => child.stdin.write(text),
-    waitFor: (text) =>
-      new Promise<void>((resolve) => {
-        if (output.includes(text)) resolve();
-        else waiters.push({ text, resolve });
-      }),
-    done,
-  };
-}
+const hakoRun = (id: string, bundle: TestBundle) => `${shellQuote(HAKO)} --root ${shellQuote(root)} run --bundle ${shellQuote(bundle.dir)} ${shellQuote(id)}`;
 
 function consoleFolders(): string[] {
   return readdirSync(tmpdir()).filter((f) => f.startsWith('hako-console-'));
@@ -154,7 +113,7 @@ describe.skipIf(!isRoot || !hasScript)('run with a terminal and no console socke
     const { id, bundle } = newContainer(['sh', '-c', 'stty size; echo ready; while [ "$(stty size)" = "30 100" ]; do sleep 0.05; done; stty size']);
     const flag = join(bundle.dir, 'resize-now');
     // a helper in script's session resizes its terminal once told: the kernel signals hako (foreground)
-    const helper = `(while [ ! -e ${q(flag)} ]; do sleep 0.05; done; stty rows 40 cols 120 </dev/tty) &`;
+    const helper = `(while [ ! -e ${shellQuote(flag)} ]; do sleep 0.05; done; stty rows 40 cols 120 </dev/tty) &`;
     const s = inTerminal(`stty rows 30 cols 100; ${helper} ${hakoRun(id, bundle)}`);
     await s.waitFor('ready\r\n');
     writeFileSync(flag, '');
@@ -186,8 +145,8 @@ describe.skipIf(!isRoot || !hasScript)('run with a terminal and no console socke
     const expectedSum = spawnSync('md5sum', { input: text.slice(0, 300_000) }).stdout.toString().trim();
     const expectedSeq = Array.from({ length: 20000 }, (_, i) => `${i + 1}\r\n`).join('');
     // the input goes in once echo is off (else the pty would echo it back)
-    const ready = q(join(bundle.dir, 'rootfs/ready'));
-    const feed = `{ while [ ! -e ${ready} ]; do sleep 0.02; done; cat ${q(input)}; }`;
+    const ready = shellQuote(join(bundle.dir, 'rootfs/ready'));
+    const feed = `{ while [ ! -e ${ready} ]; do sleep 0.02; done; cat ${shellQuote(input)}; }`;
     // its own session: on a timeout (a deadlock) the whole pipeline, hako included, is killed
     const r = spawnSync('setsid', ['sh', '-c', `${feed} | ${hakoRun(id, bundle)} | (sleep 1; cat)`], { env, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
     try {
@@ -211,7 +170,7 @@ describe.skipIf(!isRoot || !hasScript)('run with a terminal and no console socke
   it.skipIf(!RUNC)('prints what runc prints for the same bundle, and exits the same', async () => {
     const { id, bundle } = newContainer(['sh', '-c', 'tty; ls -l /dev/console | cut -c1; echo hello; exit 7']);
     const ours = await inTerminal(hakoRun(id, bundle)).done;
-    const theirs = await inTerminal(`${q(RUNC!)} --root ${q(runcRoot)} run --bundle ${q(bundle.dir)} ${q(`${id}-runc`)}`).done;
+    const theirs = await inTerminal(`${shellQuote(RUNC!)} --root ${shellQuote(runcRoot)} run --bundle ${shellQuote(bundle.dir)} ${shellQuote(`${id}-runc`)}`).done;
     expect(theirs.status).toBe(7);
     expect(ours.output).toBe(theirs.output);
     expect(ours.output).toBe('/dev/pts/0\r\nc\r\nhello\r\n');
