@@ -8,7 +8,7 @@
 //   use) is replaced by an empty module: loading child_process costs ~3 ms at every start.
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +43,20 @@ const plugins = [
 ];
 
 export async function bundle() {
-  rmSync(dist, { recursive: true, force: true });
+  // Built beside dist/ and renamed into it file by file: a hako started meanwhile (a test run
+  // while another rebuilds) reads the old bundle or the new one, never a missing or half file.
   mkdirSync(dist, { recursive: true });
+  const out = mkdtempSync(join(dist, '.build-'));
+  try {
+    await bundleInto(out);
+    for (const name of readdirSync(out)) renameSync(join(out, name), join(dist, name));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  warmCodeCache();
+}
+
+async function bundleInto(out) {
   const pkg = (await import('../package.json', { with: { type: 'json' } })).default;
   const common = {
     bundle: true,
@@ -59,7 +71,7 @@ export async function bundle() {
   await build({
     ...common,
     entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile: join(dist, 'hako.cjs'),
+    outfile: join(out, 'hako.cjs'),
     // koffi is a native addon: it stays a runtime require of node_modules/koffi.
     external: ['koffi'],
     plugins,
@@ -75,9 +87,8 @@ export async function bundle() {
   await build({
     ...common,
     stdin: { contents: "module.exports = require('pino');", resolveDir: root, loader: 'js' },
-    outfile: join(dist, SEPARATE.pino),
+    outfile: join(out, SEPARATE.pino),
   });
-  warmCodeCache();
 }
 
 /**
