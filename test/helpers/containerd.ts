@@ -1,0 +1,153 @@
+// A private containerd for tests: its own root, state and sockets in a temp folder, the CRI plugin
+// off, and an image built here (no registry is reachable). ctr drives it; the runtime under test is
+// chosen per container with `--runc-binary`, exactly as containerd's runc shim calls runc.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeBusyboxRootfs } from '../../src/runtime/busybox.ts';
+
+export const hasContainerd = ['containerd', 'ctr'].every((cmd) => spawnSync(cmd, ['--version']).status === 0);
+
+/** containerd's own folders under /run, made by the daemon and the shims whatever the config says. */
+const SHARED_RUN_DIRS = ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd'];
+
+function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Writes an OCI image archive (the layout of image-spec's image-layout.md, tarred) of a busybox
+ * rootfs: one uncompressed layer, `sh` as command. `name` goes into the index annotation that
+ * `ctr image import` names the image after.
+ */
+export function busyboxImageArchive(dir: string, name: string): string {
+  const layout = join(dir, 'layout');
+  const blobs = join(layout, 'blobs/sha256');
+  mkdirSync(blobs, { recursive: true });
+  const blob = (data: Buffer | string) => {
+    const hex = sha256(data);
+    writeFileSync(join(blobs, hex), data);
+    return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
+  };
+  const rootfs = join(dir, 'rootfs');
+  makeBusyboxRootfs(rootfs);
+  const layerTar = join(dir, 'layer.tar');
+  run('tar', ['--numeric-owner', '-C', rootfs, '-cf', layerTar, '.']);
+  const layerBytes = readFileSync(layerTar);
+  const layer = blob(layerBytes);
+  const architecture = { x64: 'amd64', arm64: 'arm64' }[process.arch as string] ?? process.arch;
+  const config = blob(
+    JSON.stringify({
+      architecture,
+      os: 'linux',
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layerBytes)}`] },
+    }),
+  );
+  const manifest = blob(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+    }),
+  );
+  writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          platform: { architecture, os: 'linux' },
+          annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': 'latest' },
+        },
+      ],
+    }),
+  );
+  const archive = join(dir, 'image.tar');
+  run('tar', ['-C', layout, '-cf', archive, 'oci-layout', 'index.json', 'blobs']);
+  return archive;
+}
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+}
+
+export interface Containerd {
+  dir: string;
+  socket: string;
+  /** runs ctr against this daemon */
+  ctr(args: string[], opts?: { timeout?: number; input?: string }): SpawnSyncReturns<string>;
+  /** the ctr command line, for a shell (`script -c`) */
+  ctrCommand: string;
+  /** stops the daemon and removes its folder; throws when a mount under it is left */
+  stop(): Promise<void>;
+}
+
+/** Starts containerd with everything under a new temp folder and waits until it answers. */
+export async function startContainerd(): Promise<Containerd> {
+  const sharedBefore = SHARED_RUN_DIRS.filter((d) => existsSync(d));
+  const dir = mkdtempSync(join(tmpdir(), 'hako-test-containerd-'));
+  const socket = join(dir, 'containerd.sock');
+  writeFileSync(
+    join(dir, 'config.toml'),
+    [
+      'version = 2',
+      `root = "${dir}/root"`,
+      `state = "${dir}/state"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${socket}"`,
+      '[ttrpc]',
+      `  address = "${socket}.ttrpc"`,
+      '',
+    ].join('\n'),
+  );
+  const log = join(dir, 'containerd.log');
+  const daemon: ChildProcess = spawn('sh', ['-c', `exec containerd --config ${dir}/config.toml >${log} 2>&1`], { stdio: 'ignore' });
+  const ctr: Containerd['ctr'] = (args, opts = {}) =>
+    spawnSync('ctr', ['--address', socket, ...args], { encoding: 'utf8', timeout: opts.timeout ?? 30_000, input: opts.input ?? '' });
+  for (let i = 0; ; i++) {
+    if (existsSync(socket) && ctr(['version']).status === 0) break;
+    if (i === 100 || daemon.exitCode !== null) {
+      daemon.kill('SIGKILL');
+      throw new Error(`containerd did not start: ${existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : 'no log'}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    dir,
+    socket,
+    ctr,
+    ctrCommand: `ctr --address ${socket}`,
+    async stop() {
+      if (daemon.exitCode === null) {
+        const exited = new Promise((r) => daemon.once('exit', r));
+        daemon.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (daemon.exitCode === null) daemon.kill('SIGKILL');
+      }
+      // Never rm -rf across a mount: a rootfs still mounted would be emptied.
+      const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4])
+        .filter((p): p is string => p !== undefined && p.startsWith(`${dir}/`));
+      if (mounted.length > 0) throw new Error(`mounts left under ${dir}: ${mounted.join(', ')}`);
+      rmSync(dir, { recursive: true, force: true });
+      for (const d of SHARED_RUN_DIRS) {
+        if (sharedBefore.includes(d)) continue;
+        try {
+          rmdirSync(d);
+        } catch {
+          // not empty: something else uses it now
+        }
+      }
+    },
+  };
+}
