@@ -108,6 +108,7 @@ int op_keyring(const struct op *op);
 int op_find_exec(const struct op *op);
 int op_exec(const struct op *op);
 int op_link_up(const struct op *op);
+int op_create_modes(const struct op *op);
 
 int op_connect(const struct op *op);
 int op_terminal(const struct op *op);

@@ -36,15 +36,25 @@ int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
+/* The modes of what create_one makes: the plan's choice (OP_CREATE_MODES), sent before any create. */
+static mode_t dir_mode, file_mode;
+
+int op_create_modes(const struct op *op)
+{
+	dir_mode = (mode_t)f_u64(op, 0);
+	file_mode = (mode_t)f_u64(op, 1);
+	return OK;
+}
+
 /* Creates `name` in `parent` as a directory or an empty file; EEXIST is fine. */
 static int create_one(int parent, const char *name, int create)
 {
 	if (create == CREATE_DIR) {
 		CALL("mkdirat");
-		return mkdirat(parent, name, 0755) < 0 && errno != EEXIST ? -1 : 0;
+		return mkdirat(parent, name, dir_mode) < 0 && errno != EEXIST ? -1 : 0;
 	}
 	CALL("openat");
-	int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, file_mode);
 	if (fd < 0)
 		return errno == EEXIST ? 0 : -1;
 	close(fd);
@@ -76,7 +86,7 @@ static int too_long(void)
  * each component opened O_PATH|O_NOFOLLOW in its parent; a symlink's target is read and spliced
  * in front of the rest of the path (an absolute one starts again at the root, never the host's
  * /); `..` drops the last resolved component and never climbs above the root; at most MAX_LINKS
- * symlinks. Missing directories are created (0755) as the walk reaches them, the last component
+ * symlinks. Missing directories are created (OP_CREATE_MODES) as the walk reaches them, the last component
  * as `create` says. Nothing is ever created or opened outside the root.
  */
 int open_path(int rootfd, const char *path, int create)

@@ -267,6 +267,7 @@ static const struct {
 	[OP_WAIT_FIFO] = { "wait_fifo", op_wait_fifo, 1, 0 },
 	[OP_EXEC] = { "exec", op_exec, 2, 2 },
 	[OP_LINK_UP] = { "link_up", op_link_up, 1, 0 },
+	[OP_CREATE_MODES] = { "create_modes", op_create_modes, 2, 0 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */

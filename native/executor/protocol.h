@@ -68,7 +68,8 @@ enum opcode {
 	OP_WAIT_FIFO = 39,    /* slot */
 	OP_EXEC = 40,         /* list of args, list of env */
 	OP_LINK_UP = 41,      /* interface name */
-	OP_MAX = 42,
+	OP_CREATE_MODES = 42, /* dir mode, file mode */
+	OP_MAX = 43,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

@@ -202,6 +202,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if (setup) propagate(S.HOST, '/', setup);
   if (prop.parentPrivate && rootParent && rootParent !== '/') propagate(S.HOST, rootParent, one(MS.MS_PRIVATE));
   b.add('init', 'root.path', 'bind', { root: S.HOST, target: ctx.rootfs, create: CREATE.NONE, sourceRoot: S.HOST, source: ctx.rootfs, recursive: 1, attrSet: 0, attrClr: 0, missingOk: 0 });
+  createMountPointsAs(b, MOUNT_POINT_MODES);
   b.add('init', 'root.path', 'open', { path: ctx.rootfs, flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot: S.ROOT });
 
   const mounts = spec.mounts ?? [];
@@ -346,6 +347,19 @@ export function openTerminal(b: Builder, proc: Process, root: number, console: b
     b.add('init', 'process.terminal /dev/console', 'bind', { root, target: '/dev/console', create: CREATE.FILE, sourceRoot: S.PTY, source: '', recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
   }
   b.add('init', 'process.terminal', 'dup_stdio', { slot: S.PTY });
+}
+
+/**
+ * Missing mount points (and the cwd) are created as runc creates directories: 0755, so a process of
+ * any uid can reach what is mounted there. Files get 0644 (runc: 0755; a bind covers it anyway).
+ */
+export const MOUNT_POINT_MODES = Object.freeze({ dir: 0o755, file: 0o644 });
+
+/** The setup runs with umask 0 so the modes are exactly these, whatever umask hako's caller had; process.user.umask comes later. */
+function createMountPointsAs(b: Builder, modes: { dir: number; file: number }): void {
+  const label = `mount points created ${modes.dir.toString(8).padStart(4, '0')} (dirs), ${modes.file.toString(8).padStart(4, '0')} (files)`;
+  b.add('init', label, 'umask', { mask: 0 });
+  b.add('init', label, 'create_modes', modes);
 }
 
 export function setUmask(b: Builder, proc: Process): void {

@@ -41,7 +41,7 @@ type Fields = Readonly<Record<string, FieldKind>>;
 // Slots: fds the executor keeps by number (an int field naming a slot; -1 = no root, a host path).
 export const NSLOTS = 16;
 
-/** What OP_MOUNT / OP_BIND / OP_MKPATH create when the target is missing. */
+/** What OP_MOUNT / OP_BIND / OP_MKPATH create when the target is missing (with the modes OP_CREATE_MODES set). */
 export const CREATE = Object.freeze({ NONE: 0, DIR: 1, FILE: 2, LIKE_SOURCE: 3 });
 /** OP_SYMLINK / OP_MKNOD when the path exists. SAME (mknod): fine if it is that very node (type, major, minor), else EEXIST. */
 export const EXISTS = Object.freeze({ FAIL: 0, OK: 1, REPLACE: 2, SAME: 3 });
@@ -107,6 +107,7 @@ export const OPS = {
   wait_fifo: { code: 39, fields: { slot: 'int' } },
   exec: { code: 40, fields: { args: 'strs', env: 'strs' } },
   link_up: { code: 41, fields: { name: 'str' } },
+  create_modes: { code: 42, fields: { dir: 'int', file: 'int' } },
 } as const satisfies Record<string, { code: number; fields: Fields }>;
 
 export type OpName = keyof typeof OPS;

@@ -166,6 +166,24 @@ describe.skipIf(!isRoot)('lifecycle (root)', () => {
     expectNoLeaks();
   });
 
+  it('creates missing mount points and the cwd 0755 whatever umask its caller has; the process gets its own umask', () => {
+    const { id, bundle } = newContainer((s) => {
+      s.mounts!.push({ destination: '/new/deep/mnt', type: 'tmpfs', source: 'tmpfs' });
+      s.process!.cwd = '/work/here';
+      s.process!.args = ['sh', '-c', 'stat -c "%a %n" /new /new/deep /work /work/here; umask'];
+    });
+    const callerUmask = process.umask(0o077); // spawnSync's child inherits it
+    let r;
+    try {
+      r = rt('run', '-b', bundle.dir, id);
+    } finally {
+      process.umask(callerUmask);
+    }
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('755 /new\n755 /new/deep\n755 /work\n755 /work/here\n0022\n');
+    expectNoLeaks();
+  });
+
   it('fails a bad mount naming the field, and leaves nothing', () => {
     const { id, bundle } = newContainer((s) => {
       s.mounts!.push({ destination: '/data', type: 'bind', source: '/nonexistent/hako-test', options: ['rbind'] });

@@ -45,7 +45,7 @@ describe('compilePlan', () => {
     const p = compilePlan(spec(), ctx());
     const seq = p.steps.filter((s) => s.stage === 'init').map((s) => s.op);
     const at = (op: string) => seq.indexOf(op as never);
-    const order = ['setsid', 'sethostname', 'setattr', 'bind', 'mount', 'mknod', 'symlink', 'pivot_root', 'mkpath', 'umask', 'mask', 'no_new_privs', 'setrlimit', 'close_fds', 'cap_bounding', 'keepcaps', 'setgroups', 'setid', 'capset', 'chdir', 'find_exec', 'ready', 'wait_fifo', 'exec'];
+    const order = ['setsid', 'sethostname', 'setattr', 'bind', 'create_modes', 'mount', 'mknod', 'symlink', 'pivot_root', 'mkpath', 'mask', 'no_new_privs', 'setrlimit', 'close_fds', 'cap_bounding', 'keepcaps', 'setgroups', 'setid', 'capset', 'chdir', 'find_exec', 'ready', 'wait_fifo', 'exec'];
     const positions = order.map(at);
     expect(positions.every((x) => x >= 0)).toBe(true);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
@@ -185,6 +185,19 @@ describe('compilePlan', () => {
     expect(dev[1]!.args).toMatchObject({ attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY });
     expect(p.steps.indexOf(dev[1]!)).toBeGreaterThan(p.steps.findIndex((s) => s.op === 'mknod'));
     expect(find(p.steps, 'mounts[3] /proc')[0]!.args).toMatchObject({ create: 0, flags: MS.MS_REMOUNT | MS.MS_RDONLY });
+  });
+
+  it('missing mount points are created with the plan\'s modes, under umask 0, before any op creates; the process umask comes later', () => {
+    const p = compilePlan(spec((s) => (s.process!.user!.umask = 0o077)), ctx());
+    const creates = (s: Step) => 'create' in s.args && s.args.create !== 0;
+    const modes = p.steps.findIndex((s) => s.op === 'create_modes');
+    expect(p.steps[modes]!.args).toEqual({ dir: 0o755, file: 0o644 });
+    expect(p.steps[modes]!.label).toBe('mount points created 0755 (dirs), 0644 (files)');
+    expect(p.steps[modes - 1]).toMatchObject({ op: 'umask', args: { mask: 0 } });
+    expect(p.steps.findIndex(creates)).toBeGreaterThan(modes);
+    const processUmask = p.steps.findIndex((s) => s.label === 'process.user.umask');
+    expect(p.steps[processUmask]!.args).toEqual({ mask: 0o077 });
+    expect(processUmask).toBeGreaterThan(p.steps.findLastIndex(creates));
   });
 
   it('a bind of /dev means no devices are made', () => {
