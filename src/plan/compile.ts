@@ -357,7 +357,7 @@ export const MOUNT_POINT_MODES = Object.freeze({ dir: 0o755, file: 0o644 });
 
 /** The setup runs with umask 0 so the modes are exactly these, whatever umask hako's caller had; process.user.umask comes later. */
 function createMountPointsAs(b: Builder, modes: { dir: number; file: number }): void {
-  const label = `mount points created ${modes.dir.toString(8).padStart(4, '0')} (dirs), ${modes.file.toString(8).padStart(4, '0')} (files)`;
+  const label = 'missing mount points';
   b.add('init', label, 'umask', { mask: 0 });
   b.add('init', label, 'create_modes', modes);
 }

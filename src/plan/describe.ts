@@ -73,6 +73,7 @@ const RENDER_BY_OP: Record<string, Record<string, Render>> = {
   unshare: { flags: names(CLONE) },
   mkfifo: { mode: octal },
   mknod: { mode: fileMode },
+  create_modes: { dir: octal, file: octal },
 };
 
 function show(v: unknown, kind: FieldKind): string {

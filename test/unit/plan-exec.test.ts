@@ -90,7 +90,7 @@ describe('compileExecPlan', () => {
     const created = compilePlan(spec, { bundle: '/b', rootfs: '/b/rootfs', execFifo: '/f', noPivot: false, noNewKeyring: true, preserveFds: 2, foreground: false });
     const exec = compileExecPlan(p, ctx({ preserveFds: 2 }));
     const tail = (steps: Step[]) => {
-      const from = steps.findIndex((s) => s.op === 'umask' && !s.label.startsWith('mount points'));
+      const from = steps.findIndex((s) => s.op === 'umask' && s.label !== 'missing mount points');
       return steps
         .slice(from)
         .filter((s) => s.stage === 'init' && !['write_file', 'bind', 'mask', 'setattr', 'wait_fifo'].includes(s.op))
