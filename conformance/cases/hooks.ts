@@ -60,6 +60,24 @@ async function waitRecords(file: string, n: number, timeoutMs = 3000): Promise<H
   return records(file);
 }
 
+/** A hook of `kind` that fails during create: create errors and leaves no container (runtime.md, lifecycle). */
+function failingCreateHookCase(kind: 'prestart' | 'createContainer', name: string): Case {
+  return {
+    name,
+    section: 'runtime.md#lifecycle',
+    spec: `If any ${kind} hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12 (destroy)`,
+    async run(t) {
+      await t.control();
+      const b = t.bundle(['echo:user-program-ran', 'sleep'], (s) => {
+        withHooks(t, s, { [kind]: [hostHook(t, kind, ['exit:1'])] });
+      });
+      const c = await t.tryCreate(b);
+      t.errors(c.createResult!, `create with a failing ${kind} hook`);
+      await noContainer(t, c);
+    },
+  };
+}
+
 export const hookCases: Case[] = [
   {
     name: 'hooks/create-order',
@@ -231,20 +249,7 @@ export const hookCases: Case[] = [
       t.equal([...r.env].sort(), [...env].sort(), 'hook environment must be exactly env');
     },
   },
-  {
-    name: 'hooks/prestart-failure',
-    section: 'runtime.md#lifecycle',
-    spec: 'If any prestart hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12 (destroy)',
-    async run(t) {
-      await t.control();
-      const b = t.bundle(['echo:user-program-ran', 'sleep'], (s) => {
-        withHooks(t, s, { prestart: [hostHook(t, 'prestart', ['exit:1'])] });
-      });
-      const c = await t.tryCreate(b);
-      t.errors(c.createResult!, 'create with a failing prestart hook');
-      await noContainer(t, c);
-    },
-  },
+  failingCreateHookCase('prestart', 'hooks/prestart-failure'),
   {
     name: 'hooks/create-runtime-failure',
     section: 'runtime.md#lifecycle',
@@ -266,20 +271,7 @@ export const hookCases: Case[] = [
       await noContainer(t, c);
     },
   },
-  {
-    name: 'hooks/create-container-failure',
-    section: 'runtime.md#lifecycle',
-    spec: 'If any createContainer hook fails, the runtime MUST generate an error, stop the container, and continue the lifecycle at step 12 (destroy)',
-    async run(t) {
-      await t.control();
-      const b = t.bundle(['echo:user-program-ran', 'sleep'], (s) => {
-        withHooks(t, s, { createContainer: [hostHook(t, 'createContainer', ['exit:1'])] });
-      });
-      const c = await t.tryCreate(b);
-      t.errors(c.createResult!, 'create with a failing createContainer hook');
-      await noContainer(t, c);
-    },
-  },
+  failingCreateHookCase('createContainer', 'hooks/create-container-failure'),
   {
     name: 'hooks/start-container-failure',
     section: 'runtime.md#lifecycle',
