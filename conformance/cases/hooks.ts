@@ -45,6 +45,18 @@ function containerHook(name: string, actions: string[] = []): Hook {
   return { path: '/bin/probe', args: ['probe', 'hook', name, LOG_IN_CONTAINER, ...actions] };
 }
 
+/** One hook of every kind, each named after its kind (startContainer runs in the container). */
+function oneOfEach(t: CaseContext): Spec['hooks'] {
+  return {
+    prestart: [hostHook(t, 'prestart')],
+    createRuntime: [hostHook(t, 'createRuntime')],
+    createContainer: [hostHook(t, 'createContainer')],
+    startContainer: [containerHook('startContainer')],
+    poststart: [hostHook(t, 'poststart')],
+    poststop: [hostHook(t, 'poststop')],
+  };
+}
+
 function parseState(t: CaseContext, r: HookRecord): Record<string, unknown> | undefined {
   try {
     return JSON.parse(r.stdin) as Record<string, unknown>;
@@ -163,14 +175,7 @@ export const hookCases: Case[] = [
     async run(t) {
       const log = hookLog(t).file;
       const b = t.bundle(['sleep'], (s) => {
-        withHooks(t, s, {
-          prestart: [hostHook(t, 'prestart')],
-          createRuntime: [hostHook(t, 'createRuntime')],
-          createContainer: [hostHook(t, 'createContainer')],
-          startContainer: [containerHook('startContainer')],
-          poststart: [hostHook(t, 'poststart')],
-          poststop: [hostHook(t, 'poststop')],
-        });
+        withHooks(t, s, oneOfEach(t));
         s.annotations = { 'org.example.hook-test': 'yes' };
       });
       const c = await t.startContainer(b);
@@ -201,14 +206,7 @@ export const hookCases: Case[] = [
     async run(t) {
       const log = hookLog(t).file;
       const b = t.bundle(['sleep'], (s) => {
-        withHooks(t, s, {
-          prestart: [hostHook(t, 'prestart')],
-          createRuntime: [hostHook(t, 'createRuntime')],
-          createContainer: [hostHook(t, 'createContainer')],
-          startContainer: [containerHook('startContainer')],
-          poststart: [hostHook(t, 'poststart')],
-          poststop: [hostHook(t, 'poststop')],
-        });
+        withHooks(t, s, oneOfEach(t));
       });
       const c = await t.create(b);
       const initMnt = readlinkSync(`/proc/${c.pid()}/ns/mnt`);

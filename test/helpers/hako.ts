@@ -11,10 +11,12 @@ export interface HakoResult {
   stderr: string;
 }
 
+/** The environment a real host gives: without this sandbox's NODE_EXTRA_CA_CERTS (~50 ms per node start). */
+export const plainEnv: NodeJS.ProcessEnv = { ...process.env };
+delete plainEnv.NODE_EXTRA_CA_CERTS;
+
 export function hako(args: string[], opts: SpawnSyncOptions = {}): HakoResult {
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  const r = spawnSync(HAKO, args, { encoding: 'utf8', env, timeout: 30_000, ...opts });
+  const r = spawnSync(HAKO, args, { encoding: 'utf8', env: plainEnv, timeout: 30_000, ...opts });
   if (r.error) throw r.error;
   return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }

@@ -1,15 +1,12 @@
 // A shell command line run under util-linux `script`, which gives it a pty of its own: the way to
 // test what hako does when its stdio is a real terminal.
 import { spawn, spawnSync } from 'node:child_process';
+import { plainEnv } from './hako.ts';
 
 export const hasScript = spawnSync('script', ['--version']).status === 0;
 
 /** single-quotes a word for the shell line `script -c` runs */
 export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** the environment a real host gives: without this sandbox's NODE_EXTRA_CA_CERTS */
-const plainEnv = { ...process.env };
-delete plainEnv.NODE_EXTRA_CA_CERTS;
 
 export interface Session {
   /** stdin of `script`: the bytes reach hako through the terminal */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
-import { HAKO, hako, hakoDetached } from '../helpers/hako.ts';
+import { HAKO, hako, hakoDetached, plainEnv } from '../helpers/hako.ts';
 import { findLeaks } from '../helpers/leaks.ts';
 import { hasScript, inTerminal, shellQuote } from '../helpers/terminal.ts';
 import type { Spec } from '../../src/spec/types.ts';
@@ -20,8 +20,6 @@ const bundles: TestBundle[] = [];
 const pids: number[] = [];
 let n = 0;
 
-const env = { ...process.env };
-delete env.NODE_EXTRA_CA_CERTS;
 const rt = (...args: string[]) => hako(['--root', root, ...args]);
 
 function consoleFolders(): string[] {
@@ -66,7 +64,7 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
 
 /** Runs hako asynchronously (stdout/stderr piped): for the calls that wait while the test acts. */
 function hakoAsync(args: string[]) {
-  const child = spawn(HAKO, ['--root', root, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(HAKO, ['--root', root, ...args], { env: plainEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
-import { HAKO, hako } from '../helpers/hako.ts';
+import { HAKO, hako, plainEnv } from '../helpers/hako.ts';
 import { findLeaks } from '../helpers/leaks.ts';
 import { hasScript, inTerminal, shellQuote } from '../helpers/terminal.ts';
 import type { Spec } from '../../src/spec/types.ts';
@@ -22,8 +22,6 @@ const ids: string[] = [];
 const bundles: TestBundle[] = [];
 let n = 0;
 
-const env = { ...process.env };
-delete env.NODE_EXTRA_CA_CERTS;
 
 function newContainer(args: string[], edit: (s: Spec) => void = () => {}): { id: string; bundle: TestBundle } {
   const id = `tty-${process.pid}-${n++}`;
@@ -148,7 +146,7 @@ describe.skipIf(!isRoot || !hasScript)('run with a terminal and no console socke
     const ready = shellQuote(join(bundle.dir, 'rootfs/ready'));
     const feed = `{ while [ ! -e ${ready} ]; do sleep 0.02; done; cat ${shellQuote(input)}; }`;
     // its own session: on a timeout (a deadlock) the whole pipeline, hako included, is killed
-    const r = spawnSync('setsid', ['sh', '-c', `${feed} | ${hakoRun(id, bundle)} | (sleep 1; cat)`], { env, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    const r = spawnSync('setsid', ['sh', '-c', `${feed} | ${hakoRun(id, bundle)} | (sleep 1; cat)`], { env: plainEnv, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
     try {
       process.kill(-r.pid, 'SIGKILL');
     } catch {
