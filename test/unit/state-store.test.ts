@@ -30,6 +30,12 @@ describe('ids', () => {
     for (const bad of ['', '.', '..', 'a/b', '../x', 'a b', 'a\nb', 'é']) expect(() => validateId(bad)).toThrow(/id/);
     expect(() => store.dir('../etc')).toThrow('invalid id format: ../etc');
   });
+
+  it('refuses an id longer than NAME_MAX by rule, before any mkdir', () => {
+    expect(validateId('a'.repeat(255))).toBe('a'.repeat(255));
+    expect(() => validateId('a'.repeat(256))).toThrow('invalid id format: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa… is 256 characters long, at most 255 are allowed');
+    expect(() => store.reserve('a'.repeat(1024))).toThrow(/invalid id format: a+… is 1024 characters long/);
+  });
 });
 
 describe('StateStore', () => {
