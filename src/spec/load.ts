@@ -1,7 +1,8 @@
 // Reading and checking the documents of the runtime-spec: config.json (every create), the resources of
 // `update --resources`, a process.json of `exec --process`, and the state and features documents hako prints.
 // Validators are precompiled by scripts/build-validators.mjs: nothing is compiled here.
-import { readFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, describeSystemError } from '../errors.ts';
 import {
@@ -20,14 +21,63 @@ import type { Features, LinuxResources, Process, Spec, State } from './types.ts'
 
 export type LoadOptions = Pick<SemanticOptions, 'requireProcess'>;
 
+/**
+ * The largest config.json hako reads: 16 MiB, containerd's gRPC message limit (no config an engine
+ * sends through containerd can be larger), and hundreds of times any real config (tens of KB).
+ */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+const FILE_TYPES: [number, string][] = [
+  [fsConstants.S_IFDIR, 'a directory'],
+  [fsConstants.S_IFCHR, 'a character device'],
+  [fsConstants.S_IFBLK, 'a block device'],
+  [fsConstants.S_IFIFO, 'a FIFO'],
+  [fsConstants.S_IFSOCK, 'a socket'],
+];
+
+/**
+ * The text of a document file, refused unless it is a regular file of at most MAX_CONFIG_BYTES:
+ * opened non-blocking (a FIFO with no writer must not hang the open), checked with fstat on the
+ * opened fd (a symlink to /dev/zero is seen as the device), and read no further than the limit.
+ */
+export async function readDocumentFile(path: string, source: string): Promise<string> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_CLOEXEC);
+  } catch (err) {
+    throw new ConfigError([`${source}: cannot read ${path}: ${describeSystemError(err)}`], { cause: err });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      const kind = FILE_TYPES.find(([t]) => (st.mode & fsConstants.S_IFMT) === t)?.[1] ?? 'of an unknown type';
+      throw new ConfigError([`${source}: ${path} is ${kind}, not a regular file`]);
+    }
+    const tooBig = () => new ConfigError([`${source}: ${path} is larger than ${MAX_CONFIG_BYTES / (1024 * 1024)} MiB`]);
+    if (st.size > MAX_CONFIG_BYTES) throw tooBig();
+    // The size can change under us: stop reading one chunk past the limit, whatever fstat said.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(st.size + 1, MAX_CONFIG_BYTES + 1)));
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > MAX_CONFIG_BYTES) throw tooBig();
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError([`${source}: cannot read ${path}: ${describeSystemError(err)}`], { cause: err });
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads, parses and checks `<bundleDir>/config.json`. Throws ConfigError listing every problem. */
 export async function loadConfig(bundleDir: string, options: LoadOptions = {}): Promise<Spec> {
-  let text: string;
-  try {
-    text = await readFile(join(bundleDir, 'config.json'), 'utf8');
-  } catch (err) {
-    throw new ConfigError([`config.json: cannot read ${join(bundleDir, 'config.json')}: ${describeSystemError(err)}`], { cause: err });
-  }
+  const text = await readDocumentFile(join(bundleDir, 'config.json'), 'config.json');
   return parseConfig(text, bundleDir, options);
 }
 

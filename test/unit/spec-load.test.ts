@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 
-import { loadConfig, parseConfig, validateFeatures, validateProcess, validateResources, validateState } from '../../src/spec/load.ts';
+import { loadConfig, MAX_CONFIG_BYTES, parseConfig, validateFeatures, validateProcess, validateResources, validateState } from '../../src/spec/load.ts';
 
 const bundle = mkdtempSync(join(tmpdir(), 'hako-spec-load-'));
 mkdirSync(join(bundle, 'rootfs'));
@@ -239,6 +240,33 @@ describe('loadConfig', () => {
   it('says when config.json is missing', async () => {
     const empty = join(bundle, 'rootfs');
     await expect(loadConfig(empty)).rejects.toThrow(`config.json: cannot read ${join(empty, 'config.json')}: no such file or directory`);
+  });
+
+  // Each of these once hung or ate hundreds of MB (issue 8): refused before reading a byte.
+  it('refuses a config.json that is not a regular file, naming config.json', async () => {
+    const cases: [string, (p: string) => void, string][] = [
+      ['a symlink to /dev/zero', (p) => symlinkSync('/dev/zero', p), 'a character device'],
+      ['a symlink to /dev/urandom', (p) => symlinkSync('/dev/urandom', p), 'a character device'],
+      ['a FIFO with no writer', (p) => execFileSync('mkfifo', [p]), 'a FIFO'],
+      ['a directory', (p) => mkdirSync(p), 'a directory'],
+    ];
+    for (const [name, make, kind] of cases) {
+      const dir = mkdtempSync(join(bundle, 'special-'));
+      const path = join(dir, 'config.json');
+      make(path);
+      await expect(loadConfig(dir), name).rejects.toThrow(`config.json: ${path} is ${kind}, not a regular file`);
+    }
+  });
+
+  it('refuses a config.json over 16 MiB, and reads one of exactly 16 MiB', async () => {
+    const dir = mkdtempSync(join(bundle, 'big-'));
+    const path = join(dir, 'config.json');
+    writeFileSync(path, '');
+    truncateSync(path, MAX_CONFIG_BYTES + 1); // sparse: nothing is written
+    await expect(loadConfig(dir)).rejects.toThrow(`config.json: ${path} is larger than 16 MiB`);
+    // at the limit it is read and parsed (here: NUL bytes, not JSON)
+    truncateSync(path, MAX_CONFIG_BYTES);
+    await expect(loadConfig(dir)).rejects.toThrow(/config\.json: invalid JSON at line 1, column 1/);
   });
 });
 
