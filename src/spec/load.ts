@@ -37,13 +37,13 @@ const FILE_TYPES: [number, string][] = [
 
 /**
  * The text of a document file, refused unless it is a regular file of at most MAX_CONFIG_BYTES:
- * opened non-blocking (a FIFO with no writer must not hang the open), checked with fstat on the
+ * opened non-blocking (a FIFO with no writer must not hang the open; libuv adds O_CLOEXEC), checked with fstat on the
  * opened fd (a symlink to /dev/zero is seen as the device), and read no further than the limit.
  */
 export async function readDocumentFile(path: string, source: string): Promise<string> {
   let fh: FileHandle;
   try {
-    fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_CLOEXEC);
+    fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
     throw new ConfigError([`${source}: cannot read ${path}: ${describeSystemError(err)}`], { cause: err });
   }
