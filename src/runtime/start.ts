@@ -31,16 +31,16 @@ export async function releaseInit(fifo: string, initAlive: () => boolean): Promi
   // (libuv opens every file O_CLOEXEC, so nothing we spawn later inherits it.)
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const buf = Buffer.alloc(1);
     const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      try {
-        if (readSync(fd, buf, 0, 1, null) === 1) break;
-        // 0: no writer yet (the init is between its checks and its open) or no longer (it died).
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    while (!readByte(fd)) {
+      // No byte: no writer yet (the init is between its checks and its open) or no longer. The init may
+      // have opened, written its byte, exec'd and exited since the read above: the byte stays in the
+      // fifo while we hold the read side, so read once more after seeing it dead. A byte is a start,
+      // whatever the init did next.
+      if (!initAlive()) {
+        if (readByte(fd)) break;
+        throw new HakoError('cannot start container: its init process exited before start');
       }
-      if (!initAlive()) throw new HakoError('cannot start container: its init process exited before start');
       if (Date.now() > deadline) throw new HakoError('cannot start container: its init did not answer on the exec fifo');
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -49,4 +49,14 @@ export async function releaseInit(fifo: string, initAlive: () => boolean): Promi
   }
   // From here the container is running: the fifo's absence is what `state` reads.
   unlinkSync(fifo);
+}
+
+/** One non-blocking read of the init's byte: true when it was there. */
+function readByte(fd: number): boolean {
+  try {
+    return readSync(fd, Buffer.alloc(1), 0, 1, null) === 1;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    return false;
+  }
 }
