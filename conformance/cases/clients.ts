@@ -238,6 +238,37 @@ export const clientCases: Case[] = [
     },
   },
   {
+    name: 'clients/kill-all-after-init-exited',
+    section: 'containerd',
+    spec: 'kill --all ID 9 after the init exited signals what is still in the cgroup and succeeds (runc; containerd\'s shim runs it on every stop)',
+    async run(t) {
+      // No pid namespace: the init's child outlives it, still in the container's cgroup.
+      const b = t.bundle(['child', 'print', 'exit:0'], (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'pid');
+      });
+      const c = await t.startContainer(b);
+      const child = Number(t.must((await c.report()).child, 'the probe must report its child'));
+      t.pids.add(child);
+      await c.waitStatus('stopped');
+      t.check(procStat(child) !== undefined && procStat(child)?.state !== 'Z', `the child ${child} must outlive the init`);
+      t.ok(await c.kill('9', true), 'kill --all after the init exited');
+      t.check(await waitFor(() => !procStat(child) || procStat(child)?.state === 'Z'), `the child ${child} must be killed by kill --all`);
+      t.ok(await c.kill('9', true), 'kill --all of an empty cgroup');
+    },
+  },
+  {
+    name: 'clients/kill-signal-zero',
+    section: 'containerd',
+    spec: 'kill ID 0 checks that the init exists: it succeeds on a running container and signals nothing',
+    async run(t) {
+      const c = await t.startContainer(t.bundle(['sleep']));
+      await c.waitStatus('running');
+      t.ok(await c.kill('0'), 'kill 0');
+      t.ok(await c.kill('0', true), 'kill --all 0');
+      t.equal((await c.state())?.status, 'running', 'status after kill 0');
+    },
+  },
+  {
     name: 'clients/delete-force-running',
     section: 'containerd',
     spec: 'delete --force of a running container kills it and deletes it (docker rm -f, podman cleanup)',

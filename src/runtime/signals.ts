@@ -1,11 +1,11 @@
 import { constants } from 'node:os';
 import { HakoError } from '../errors.ts';
 
-/** runc's rule: a number, or a name with or without the SIG prefix, in any case. */
+/** runc's rule: a number, or a name with or without the SIG prefix, in any case. 0 checks existence. */
 export function parseSignal(text: string): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
-    if (n >= 1 && n <= 64) return n;
+    if (n >= 0 && n <= 64) return n;
     throw new HakoError(`invalid signal: ${text}`);
   }
   const upper = text.toUpperCase();
