@@ -547,6 +547,16 @@ export const clientCases: Case[] = [
     },
   },
   {
+    name: 'clients/unknown-command-errors',
+    section: 'runc CLI',
+    spec: 'an unknown command exits non-zero, also with -h (runc: "No help topic", exit 3)',
+    async run(t) {
+      await t.control();
+      t.errors(await t.rt.call(['no-such-command']), 'an unknown command');
+      t.errors(await t.rt.call(['no-such-command', '-h']), 'an unknown command with -h');
+    },
+  },
+  {
     name: 'clients/features-json',
     section: 'features.md',
     spec: 'features prints a JSON document with ociVersionMin and ociVersionMax',

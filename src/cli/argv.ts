@@ -48,3 +48,15 @@ export function normalizeArgv(args: string[], table: FlagTable, shortValueFlags:
   }
   return out;
 }
+
+/** The subcommand of (normalized) args: the first argument after the global flags and their values. */
+export function commandName(args: string[], table: FlagTable, shortValueFlags: Map<string, Set<string>>): string | undefined {
+  const shorts = shortValueFlags.get('') ?? new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return args[i + 1];
+    if (!a.startsWith('-') || a === '-') return a;
+    if (takesValue(a, table.global, shorts)) i++;
+  }
+  return undefined;
+}

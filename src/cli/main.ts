@@ -1,7 +1,7 @@
 // Entry point of bin/hako (bundled into dist/hako.mjs).
 import { CommanderError } from 'commander';
 import { HakoError } from '../errors.ts';
-import { normalizeArgv } from './argv.ts';
+import { commandName, normalizeArgv } from './argv.ts';
 import { existingContext } from './context.ts';
 import { buildProgram, flagTable } from './program.ts';
 
@@ -12,6 +12,12 @@ async function main(argv: string[]): Promise<number> {
   if (args.length === 0) {
     program.outputHelp();
     return 0;
+  }
+  const command = commandName(args, table, shortValueFlags);
+  if (command !== undefined && command !== 'help' && !table.commands.has(command)) {
+    // commander would print the help for `hako foo -h` and exit 0; runc refuses an unknown command whatever follows.
+    process.stderr.write(`error: unknown command '${command}'\n`);
+    return 1;
   }
   try {
     await program.parseAsync(args, { from: 'user' });

@@ -61,6 +61,18 @@ describe('hako CLI', () => {
     expect(r.stderr).toMatch(/unknown option '--bogus'/);
   });
 
+  it('refuses an unknown command, also with -h, like runc', () => {
+    for (const args of [['foo'], ['foo', '-h'], ['--root', dir, 'foo', '--help'], ['--log-format', 'json', 'foo', '-h']]) {
+      const r = hako(args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe("error: unknown command 'foo'\n");
+    }
+    expect(hako(['-h']).status).toBe(0);
+    expect(hako(['--root', dir, 'state', '-h']).status).toBe(0);
+    expect(hako(['help', 'state']).status).toBe(0);
+  });
+
   it('writes a default config.json that validates, and refuses to overwrite it', async () => {
     for (const rootless of [false, true]) {
       const bundle = join(dir, rootless ? 'rootless' : 'plain');
