@@ -63,6 +63,7 @@ int root_fd(int64_t slot);              /* slot < 0: AT_FDCWD (host paths); else
 /* Paths inside a root (fs_ops.c). */
 int open_in_root(int rootfd, const char *path, int flags, mode_t mode);
 int open_path(int rootfd, const char *path, int create);
+void forget_procfs(void); /* the init: the executor's procfs is of another pid namespace */
 
 /* Channel to node, the init <-> executor socket, the executable FIND_EXEC chose. */
 extern int g_chan;
@@ -72,6 +73,11 @@ int send_msg(uint32_t type, const void *payload, size_t len);
 void report(uint32_t step, int err, const char *text);
 int wait_sync_reply(void);
 int rearm_pdeathsig(void); /* after a credential change, until `ready` */
+
+/* Running from a sealed memfd copy, non-dumpable (sealed_self.c). */
+void exec_sealed_copy(char **argv);
+int running_sealed(void);
+int make_undumpable(void);
 
 /* Handlers (one file per concern). */
 int op_open(const struct op *op);
@@ -86,6 +92,7 @@ int op_symlink(const struct op *op);
 int op_mask(const struct op *op);
 int op_pivot_root(const struct op *op);
 int op_move_root(const struct op *op);
+int op_umount(const struct op *op);
 int op_mkpath(const struct op *op);
 int op_chdir(const struct op *op);
 

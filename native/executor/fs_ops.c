@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -34,6 +36,61 @@ int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 	};
 	CALL("openat2");
 	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/*
+ * A procfs of our own (SLOT_PROC): a fresh, detached instance for this process's pid namespace,
+ * which nothing in a rootfs or a mount namespace can have covered (CVE-2025-52881: sysctl and
+ * oom_score_adj writes redirected by a mount or symlink onto another file). Paths below it are
+ * opened with no mount crossed, no magic link and never above it. Cached per process: the init
+ * drops the executor's (another pid namespace) when it starts.
+ */
+static int g_procfs = -1;
+
+void forget_procfs(void)
+{
+	close_keep(g_procfs);
+	g_procfs = -1;
+}
+
+static int procfs_root(void)
+{
+	struct statfs sfs;
+	if (g_procfs >= 0)
+		return g_procfs;
+	CALL("fsopen proc");
+	int fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs >= 0) {
+		if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+			g_procfs = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		close_keep(fs);
+	}
+	if (g_procfs < 0 && errno == EPERM) {
+		/* Not allowed a mount of our own (rootless): the /proc we see, checked to be a procfs. */
+		CALL("open /proc");
+		g_procfs = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	CALL("fstatfs /proc");
+	if (g_procfs >= 0 && (fstatfs(g_procfs, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)) {
+		if (errno == 0)
+			errno = EXDEV;
+		forget_procfs();
+	}
+	return g_procfs;
+}
+
+/* Opens `path` (relative, e.g. "sys/kernel/shmmax", "self/oom_score_adj") below our procfs. */
+static int open_in_procfs(const char *path, int flags)
+{
+	int proc = procfs_root();
+	if (proc < 0)
+		return -1;
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	CALL("openat2");
+	return (int)syscall(SYS_openat2, proc, path, &how, sizeof how);
 }
 
 /* The modes of what create_one makes: the plan's choice (OP_CREATE_MODES), sent before any create. */
@@ -89,7 +146,45 @@ static int too_long(void)
  * symlinks. Missing directories are created (OP_CREATE_MODES) as the walk reaches them, the last component
  * as `create` says. Nothing is ever created or opened outside the root.
  */
+static int open_walk(int rootfd, const char *path, int create);
+
+/* Refuses an fd that is a symlink (opened O_NOFOLLOW): ELOOP. */
+static int not_a_symlink(int fd)
+{
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	CALL("fstat");
+	if (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode))
+		return fd;
+	if (S_ISLNK(st.st_mode)) {
+		CALL("a symlink as destination");
+		errno = ELOOP;
+	}
+	close_keep(fd);
+	return -1;
+}
+
+/*
+ * open_walk, and with CREATE_NOFOLLOW the last component must not be a symlink: opened
+ * O_NOFOLLOW (before and, when created, after the walk) and refused when it is one.
+ */
 int open_path(int rootfd, const char *path, int create)
+{
+	if (!(create & CREATE_NOFOLLOW))
+		return open_walk(rootfd, path, create);
+	create &= ~CREATE_NOFOLLOW;
+	int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0 && errno == ENOENT && create != CREATE_NONE) {
+		if ((fd = open_walk(rootfd, path, create)) < 0)
+			return -1;
+		close(fd);
+		fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	}
+	return not_a_symlink(fd);
+}
+
+static int open_walk(int rootfd, const char *path, int create)
 {
 	char rest[PATH_MAX], resolved[PATH_MAX], name[NAME_MAX + 1], link[PATH_MAX];
 	struct stat st;
@@ -207,11 +302,17 @@ int op_close(const struct op *op)
 
 int op_write_file(const struct op *op)
 {
-	int rootfd = root_fd(f_i64(op, 0)), fd;
-	if (rootfd == -1 || (fd = open_in_root(rootfd, f_str(op, 1), O_WRONLY, 0)) < 0)
+	int64_t root = f_i64(op, 0), rootfd, fd;
+	if (root == SLOT_PROC)
+		fd = open_in_procfs(f_str(op, 1), O_WRONLY);
+	else if ((rootfd = root_fd(root)) == -1)
+		fd = -1;
+	else
+		fd = open_in_root((int)rootfd, f_str(op, 1), O_WRONLY, 0);
+	if (fd < 0)
 		return errno == ENOENT && f_u64(op, 3) ? SKIPPED : FAIL;
-	int r = write_once(fd, f_str(op, 2), op->len[2]);
-	close_keep(fd);
+	int r = write_once((int)fd, f_str(op, 2), op->len[2]);
+	close_keep((int)fd);
 	return r;
 }
 
@@ -256,7 +357,12 @@ int op_bind(const struct op *op)
 
 	if (rootfd == -1)
 		return FAIL;
-	if (sslot < 0) {
+	if (sslot < 0 && (create & CREATE_NOFOLLOW)) {
+		if ((sfd = not_a_symlink((CALL("open"), open(source, O_PATH | O_NOFOLLOW | O_CLOEXEC)))) >= 0) {
+			CALL("open_tree");
+			tree = open_tree(sfd, "", AT_EMPTY_PATH | flags);
+		}
+	} else if (sslot < 0) {
 		CALL("open_tree");
 		tree = open_tree(AT_FDCWD, source, flags);
 	} else if (!*source) {
@@ -269,11 +375,11 @@ int op_bind(const struct op *op)
 	}
 	if (tree < 0)
 		goto out;
-	if (create == CREATE_LIKE_SOURCE) {
+	if ((create & ~CREATE_NOFOLLOW) == CREATE_LIKE_SOURCE) {
 		CALL("fstat");
 		if (fstat(tree, &st) < 0)
 			goto out;
-		create = S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE;
+		create = (create & CREATE_NOFOLLOW) | (S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE);
 	}
 	CALL("mount_setattr");
 	if ((attr.attr_set || attr.attr_clr) && mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
@@ -380,13 +486,22 @@ int op_mask(const struct op *op)
 			src = (CALL("fsmount"), fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY));
 		close_keep(fs);
 	} else {
-		int null = open_path(rootfd, f_str(op, 2), CREATE_NONE);
-		if (null >= 0)
+		/*
+		 * Only the real null device masks (CVE-2025-31133): the name in the rootfs is opened
+		 * without following a symlink and must be char 1:3; a bind of anything else (say a
+		 * symlink to /proc/sys/kernel/core_pattern) would expose it instead of hiding.
+		 */
+		int null = open_in_root(rootfd, f_str(op, 2), O_PATH | O_NOFOLLOW, 0);
+		struct stat ns;
+		if (null >= 0 && (CALL("fstat"), fstat(null, &ns)) == 0 && !(S_ISCHR(ns.st_mode) && ns.st_rdev == makedev(1, 3))) {
+			CALL("not the null device (char 1:3)");
+			errno = ENODEV;
+		} else if (null >= 0) {
 			src = (CALL("open_tree"), open_tree(null, "", AT_EMPTY_PATH | TREE_FLAGS));
+		}
 		close_keep(null);
 	}
-	CALL("move_mount");
-	if (src >= 0 && move_mount(src, "", target, "", MOVE_FLAGS) == 0)
+	if (src >= 0 && (CALL("move_mount"), move_mount(src, "", target, "", MOVE_FLAGS)) == 0)
 		r = OK;
 out:
 	close_keep(src);
@@ -421,6 +536,15 @@ int op_move_root(const struct op *op)
 	TRY("chroot", chroot("."));
 	TRY("chdir", chdir("/"));
 	return OK;
+}
+
+/* umount2 of a host path; with `missing ok`, a path already gone (or no longer a mount) is skipped. */
+int op_umount(const struct op *op)
+{
+	CALL("umount2");
+	if (umount2(f_str(op, 0), (int)f_u64(op, 1)) == 0)
+		return OK;
+	return (errno == ENOENT || errno == EINVAL) && f_u64(op, 2) ? SKIPPED : FAIL;
 }
 
 int op_mkpath(const struct op *op)

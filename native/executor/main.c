@@ -268,6 +268,7 @@ static const struct {
 	[OP_EXEC] = { "exec", op_exec, 2, 2 },
 	[OP_LINK_UP] = { "link_up", op_link_up, 1, 0 },
 	[OP_CREATE_MODES] = { "create_modes", op_create_modes, 2, 0 },
+	[OP_UMOUNT] = { "umount", op_umount, 3, 0 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */
@@ -502,6 +503,20 @@ static int op_wait_fifo(const struct op *op)
 	int fd = slot_get(f_i64(op, 0));
 	if (fd < 0)
 		return FAIL;
+	/*
+	 * From here the init may wait for a long time, visible in the container's pid namespace: it
+	 * keeps stdio, the preserved fds (below the channel's number) and the fifo, and closes the rest
+	 * for real: the channel to node (so node sees EOF if the executor dies now), the rootfs, the
+	 * console socket, anything left. The fifo moves to the channel's number.
+	 */
+	CALL("dup3");
+	if (fd != g_chan && dup3(fd, g_chan, O_CLOEXEC) < 0)
+		return FAIL;
+	fd = g_chan;
+	g_chan = -1; /* no more reports: nobody reads them once READY was sent */
+	close_range((unsigned)fd + 1, ~0U, 0);
+	for (int i = 0; i < NSLOTS; i++)
+		g_slots[i] = -1;
 	fd_path(path, fd);
 	dl_iterate_phdr(collect_segment, NULL);
 	for (int i = 0; i < g_ndrop; i++)
@@ -516,7 +531,7 @@ static int op_wait_fifo(const struct op *op)
 	}
 	int r = write_once((int)w, "0", 1);
 	close_keep((int)w);
-	slot_set(f_i64(op, 0), -1);
+	close_keep(fd);
 	return r;
 }
 
@@ -527,8 +542,17 @@ static void __attribute__((noreturn)) run_init(void)
 	char c;
 	g_pdeathsig = SIGKILL;
 	rearm_pdeathsig();
-	/* Wait until the parent has written the id maps. EOF: the parent failed and reported. */
+	forget_procfs();
+	/*
+	 * Wait until the parent has written the id maps. EOF: the parent failed and reported. While it
+	 * writes them, /proc/<init>/ must belong to it (an unprivileged parent can't write the maps of a
+	 * non-dumpable child); nothing else is in the new namespaces yet.
+	 */
+	if (g_stage[1].n > 0)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (read(g_internal, &c, 1) != 1)
+		_exit(1);
+	if (make_undumpable() < 0)
 		_exit(1);
 	for (size_t i = 0; i < g_stage[2].n; i++)
 		if (run_op(&g_stage[2].ops[i]) < 0)
@@ -619,7 +643,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g_chan = (int)chan;
-	fcntl(g_chan, F_SETFD, FD_CLOEXEC);
+	/*
+	 * Hold nothing of our caller's but stdio, the preserved fds and the channel: node hands on every
+	 * fd it inherited without close-on-exec, and a container process must never reach one of them.
+	 */
+	close_range((unsigned)g_chan + 1, ~0U, 0);
+	/* Never the host file while visible in a container (sealed_self.c); returns here on failure. */
+	exec_sealed_copy(argv);
+	if (!running_sealed())
+		fatal(errno ? errno : EIO, "running from a sealed copy of hako-executor");
+	fcntl(g_chan, F_SETFD, FD_CLOEXEC); /* after the re-exec, which must keep it */
+	if (make_undumpable() < 0)
+		fatal(errno, "prctl(PR_SET_DUMPABLE)");
+	/* No host directory as our cwd either (CVE-2024-21626): every plan path is absolute. */
+	if (chdir("/") < 0)
+		fatal(errno, "chdir /");
 	for (int i = 0; i < NSLOTS; i++)
 		g_slots[i] = -1;
 

@@ -69,15 +69,20 @@ enum opcode {
 	OP_EXEC = 40,         /* list of args, list of env */
 	OP_LINK_UP = 41,      /* interface name */
 	OP_CREATE_MODES = 42, /* dir mode, file mode */
-	OP_MAX = 43,
+	OP_UMOUNT = 43,       /* host path, umount2 flags, missing ok */
+	OP_MAX = 44,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */
 enum create_kind { CREATE_NONE = 0, CREATE_DIR = 1, CREATE_FILE = 2, CREATE_LIKE_SOURCE = 3 };
+/* Or'ed into a create field: the target (and a bind's host source) must not itself be a symlink. */
+#define CREATE_NOFOLLOW 0x100
 
 /* OP_SYMLINK / OP_MKNOD: what to do when the path exists (SAME: mknod, fine if it is that node, else EEXIST). */
 enum exists_mode { EXISTS_FAIL = 0, EXISTS_OK = 1, EXISTS_REPLACE = 2, EXISTS_SAME = 3 };
 
 #define NSLOTS 16
+/* A root field naming no slot: a fresh procfs instance of the caller's pid namespace (OP_WRITE_FILE). */
+#define SLOT_PROC (-2)
 
 #endif

@@ -5,13 +5,15 @@ import { posix } from 'node:path';
 import { ConfigError, HakoError, NotImplementedError } from '../errors.ts';
 import { CAPABILITIES, RLIMITS } from '../spec/capabilities.ts';
 import type { LinuxIDMapping, Mount, Process, Spec } from '../spec/types.ts';
-import { CLONE, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
+import { CLONE, MNT_DETACH, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
 import { bindAttributes, parseMountOptions } from './mount-options.ts';
 import { CREATE, EXISTS, NSLOTS, type OpArgs, type OpName, type Stage } from './protocol.ts';
 import type { HostFacts, Plan, PlanContext, Step } from './types.ts';
 
 /** fd slots in the executor (see protocol.ts). */
-export const SLOT = Object.freeze({ HOST: -1, ROOT: 0, FIFO: 1, CONSOLE: 2, PTY: 3, NS_BASE: 4 });
+// HOST: a plain host path; PROC (write_file only): a path below a fresh procfs instance the
+// executor mounts for itself, so no rootfs or mount can redirect a procfs write (CVE-2025-52881).
+export const SLOT = Object.freeze({ PROC: -2, HOST: -1, ROOT: 0, FIFO: 1, CONSOLE: 2, PTY: 3, NS_BASE: 4 });
 
 // runc's AllowedDevices that have a path: made in every container that sets up its own /dev.
 const DEFAULT_DEVICES: readonly { path: string; major: number; minor: number }[] = [
@@ -159,7 +161,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     const offsets = Object.entries(linux.timeOffsets ?? {}).filter(([, v]) => v !== undefined);
     if (offsets.length > 0) {
       const content = offsets.map(([clock, o]) => `${clock} ${o?.secs ?? 0} ${o?.nanosecs ?? 0}\n`).join('');
-      b.add('executor', 'linux.timeOffsets', 'write_file', { root: S.HOST, path: '/proc/self/timens_offsets', content, missingOk: 0 });
+      b.add('executor', 'linux.timeOffsets', 'write_file', { root: S.PROC, path: 'self/timens_offsets', content, missingOk: 0 });
     }
   }
   oomScoreAdj(b, proc.oomScoreAdj);
@@ -201,7 +203,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     b.add('init', propLabel, 'setattr', { root, target, attrSet: 0, attrClr: 0, propagation: p.type, recursive: p.recursive ? 1 : 0, missingOk: 0 });
   if (setup) propagate(S.HOST, '/', setup);
   if (prop.parentPrivate && rootParent && rootParent !== '/') propagate(S.HOST, rootParent, one(MS.MS_PRIVATE));
-  b.add('init', 'root.path', 'bind', { root: S.HOST, target: ctx.rootfs, create: CREATE.NONE, sourceRoot: S.HOST, source: ctx.rootfs, recursive: 1, attrSet: 0, attrClr: 0, missingOk: 0 });
+  // NOFOLLOW: root.path swapped for a symlink after it was checked is refused, not followed
+  b.add('init', 'root.path', 'bind', { root: S.HOST, target: ctx.rootfs, create: CREATE.NONE | CREATE.NOFOLLOW, sourceRoot: S.HOST, source: ctx.rootfs, recursive: 1, attrSet: 0, attrClr: 0, missingOk: 0 });
   createMountPointsAs(b, MOUNT_POINT_MODES);
   b.add('init', 'root.path', 'open', { path: ctx.rootfs, flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot: S.ROOT });
 
@@ -258,7 +261,17 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     throw new NotImplementedError('linux.intelRdt (Intel RDT / resctrl)');
   }
 
-  if (ctx.noPivot) b.add('init', '--no-pivot', 'move_root', { root: S.ROOT });
+  if (ctx.noPivot) {
+    // Without pivot_root the host's mounts stay below the chroot, and a whole procfs or sysfs
+    // there lets the container mount a fresh, unmasked one (the kernel allows it when a full one
+    // is visible in the namespace). Detach them first, as runc does (slave first: not on the host).
+    for (const mp of facts.fullProcSys ?? []) {
+      if (mp === ctx.rootfs || mp.startsWith(`${ctx.rootfs}/`)) continue;
+      b.add('init', `--no-pivot: host ${mp}`, 'setattr', { root: S.HOST, target: mp, attrSet: 0, attrClr: 0, propagation: MS.MS_SLAVE, recursive: 1, missingOk: 1 });
+      b.add('init', `--no-pivot: host ${mp}`, 'umount', { path: mp, flags: MNT_DETACH, missingOk: 1 });
+    }
+    b.add('init', '--no-pivot', 'move_root', { root: S.ROOT });
+  }
   else b.add('init', 'root.path', 'pivot_root', { root: S.ROOT });
   b.add('init', 'process.cwd', 'mkpath', { root: S.ROOT, path: posix.join('/', proc.cwd), create: CREATE.DIR });
 
@@ -274,7 +287,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
 
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     if (value === undefined) continue;
-    b.add('init', `linux.sysctl ${key}`, 'write_file', { root: S.ROOT, path: `/proc/sys/${key.replace(/\./g, '/')}`, content: value, missingOk: 0 });
+    b.add('init', `linux.sysctl ${key}`, 'write_file', { root: S.PROC, path: `sys/${key.replace(/\./g, '/')}`, content: value, missingOk: 0 });
   }
   (linux.readonlyPaths ?? []).forEach((p, i) => {
     const path = posix.join('/', p);
@@ -317,7 +330,7 @@ export function joinNamespaces(b: Builder, joins: readonly { label: string; type
 /** process.oomScoreAdj, written by the executor for itself before any user namespace: the process inherits it. */
 export function oomScoreAdj(b: Builder, value: number | undefined, label = 'process.oomScoreAdj'): void {
   if (value === undefined) return;
-  b.add('executor', label, 'write_file', { root: SLOT.HOST, path: '/proc/self/oom_score_adj', content: String(value), missingOk: 0 });
+  b.add('executor', label, 'write_file', { root: SLOT.PROC, path: 'self/oom_score_adj', content: String(value), missingOk: 0 });
 }
 
 /** With process.terminal: the executor connects to the console socket (the process sends the pty master over it). */
@@ -344,7 +357,8 @@ export function openTerminal(b: Builder, proc: Process, root: number, console: b
   const size = proc.consoleSize;
   b.add('init', 'process.terminal', 'terminal', { root, ptmx: '/dev/ptmx', console: S.CONSOLE, rows: size?.height ?? 0, cols: size?.width ?? 0, slot: S.PTY });
   if (console) {
-    b.add('init', 'process.terminal /dev/console', 'bind', { root, target: '/dev/console', create: CREATE.FILE, sourceRoot: S.PTY, source: '', recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
+    // never through a symlink the image planted (CVE-2025-52565)
+    b.add('init', 'process.terminal /dev/console', 'bind', { root, target: '/dev/console', create: CREATE.FILE | CREATE.NOFOLLOW, sourceRoot: S.PTY, source: '', recursive: 0, attrSet: 0, attrClr: 0, missingOk: 0 });
   }
   b.add('init', 'process.terminal', 'dup_stdio', { slot: S.PTY });
 }
@@ -495,7 +509,8 @@ function compileMount(
   b.add('init', label, 'mount', {
     root: S.ROOT,
     target: dest,
-    create: flags & MS.MS_REMOUNT ? CREATE.NONE : CREATE.DIR,
+    // proc and sysfs only on an ordinary directory, never through a symlink (CVE-2019-16884 class)
+    create: (flags & MS.MS_REMOUNT ? CREATE.NONE : CREATE.DIR) | (type === 'proc' || type === 'sysfs' ? CREATE.NOFOLLOW : 0),
     source: m.source ?? '',
     fstype: type,
     flags,

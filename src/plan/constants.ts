@@ -41,6 +41,8 @@ export const MOUNT_ATTR = Object.freeze({
 });
 /** MOUNT_ATTR_RELATIME is 0: the atime field cleared. */
 export const MOUNT_ATTR_RELATIME = 0;
+/** umount2 flag: detach now, let go of it once unused (with its submounts). */
+export const MNT_DETACH = 2;
 
 export const CLONE = Object.freeze({
   CLONE_NEWTIME: 0x80,

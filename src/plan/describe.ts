@@ -8,7 +8,7 @@ import type { Plan, Step } from './types.ts';
 
 type Render = (v: unknown) => string | undefined;
 
-const SLOT_NAMES: Record<number, string> = { [-1]: 'host', 0: 'rootfs', 1: 'fifo', 2: 'console', 3: 'pty' };
+const SLOT_NAMES: Record<number, string> = { [-2]: 'procfs', [-1]: 'host', 0: 'rootfs', 1: 'fifo', 2: 'console', 3: 'pty' };
 const slot: Render = (v) => SLOT_NAMES[Number(v)] ?? `ns${Number(v) - SLOT.NS_BASE}`;
 const flag: Render = (v) => (Number(v) ? 'yes' : undefined);
 const octal: Render = (v) => `0${Number(v).toString(8).padStart(3, '0')}`;

@@ -4,16 +4,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { HostFacts } from './types.ts';
 
 /** /proc/self/mountinfo field 5 (mount point) and the fs type after " - ", with octal escapes undone. */
-function mountinfoEntries(mountinfo: string): { mountPoint: string; fstype: string; superOptions: string }[] {
+function mountinfoEntries(mountinfo: string): { root: string; mountPoint: string; fstype: string; superOptions: string }[] {
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const out: { mountPoint: string; fstype: string; superOptions: string }[] = [];
+  const out: { root: string; mountPoint: string; fstype: string; superOptions: string }[] = [];
   for (const line of mountinfo.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
     const right = line.slice(sep + 3).split(' ');
     if (left.length < 5 || right.length < 3) continue;
-    out.push({ mountPoint: unescape(left[4]!), fstype: right[0]!, superOptions: right[2]! });
+    out.push({ root: unescape(left[3]!), mountPoint: unescape(left[4]!), fstype: right[0]!, superOptions: right[2]! });
   }
   return out;
 }
@@ -28,7 +28,8 @@ export function parseHostFacts(mountinfo: string, procKcore = true): HostFacts {
       ? { version: 2 }
       : { version: 1, hierarchies: [...new Set(v1.map((e) => e.mountPoint.slice('/sys/fs/cgroup/'.length)))].map((name) => ({ name })) };
   const resctrl = entries.some((e) => e.fstype === 'resctrl');
-  return { mountPoints: [...new Set(entries.map((e) => e.mountPoint))], cgroup, procKcore, resctrl };
+  const fullProcSys = entries.filter((e) => e.root === '/' && (e.fstype === 'proc' || e.fstype === 'sysfs')).map((e) => e.mountPoint);
+  return { mountPoints: [...new Set(entries.map((e) => e.mountPoint))], fullProcSys: [...new Set(fullProcSys)], cgroup, procKcore, resctrl };
 }
 
 /** Reads this process's mount table. For containers without a cgroup namespace, fill in hierarchies[].hostPath. */

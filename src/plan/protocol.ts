@@ -42,7 +42,9 @@ type Fields = Readonly<Record<string, FieldKind>>;
 export const NSLOTS = 16;
 
 /** What OP_MOUNT / OP_BIND / OP_MKPATH create when the target is missing (with the modes OP_CREATE_MODES set). */
-export const CREATE = Object.freeze({ NONE: 0, DIR: 1, FILE: 2, LIKE_SOURCE: 3 });
+export const CREATE = Object.freeze({ NONE: 0, DIR: 1, FILE: 2, LIKE_SOURCE: 3, NOFOLLOW: 0x100 });
+// NOFOLLOW is a flag or'ed into the kind: the target (and a bind's host source) must not be a
+// symlink itself; it is refused (ELOOP), never followed.
 /** OP_SYMLINK / OP_MKNOD when the path exists. SAME (mknod): fine if it is that very node (type, major, minor), else EEXIST. */
 export const EXISTS = Object.freeze({ FAIL: 0, OK: 1, REPLACE: 2, SAME: 3 });
 
@@ -107,6 +109,7 @@ export const OPS = {
   wait_fifo: { code: 39, fields: { slot: 'int' } },
   exec: { code: 40, fields: { args: 'strs', env: 'strs' } },
   link_up: { code: 41, fields: { name: 'str' } },
+  umount: { code: 43, fields: { path: 'str', flags: 'int', missingOk: 'int' } },
   create_modes: { code: 42, fields: { dir: 'int', file: 'int' } },
 } as const satisfies Record<string, { code: number; fields: Fields }>;
 

@@ -24,6 +24,8 @@ export interface Plan {
 export interface HostFacts {
   /** Mount points of the runtime's mount namespace (finds the mount holding the rootfs). */
   mountPoints?: string[];
+  /** Mount points of whole (root "/") proc and sysfs filesystems: --no-pivot hides them (see compile.ts). */
+  fullProcSys?: string[];
   /**
    * The cgroup hierarchies: v2 (unified, the default when absent) or v1 (also hybrid hosts) with
    * each v1 hierarchy as named under /sys/fs/cgroup ('cpu,cpuacct', 'memory', 'systemd') and, for

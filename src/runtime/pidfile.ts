@@ -10,7 +10,16 @@ export function writePidFile(path: string, pid: number): void {
   const target = resolve(path);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, String(pid), { mode: 0o644 });
+    // O_EXCL: a name planted at the predictable temp path (a symlink, say) is never followed;
+    // a leftover of an earlier hako with the same pid is removed (unlink, never followed) once.
+    const write = () => writeFileSync(tmp, String(pid), { mode: 0o644, flag: 'wx' });
+    try {
+      write();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      rmSync(tmp, { force: true });
+      write();
+    }
     renameSync(tmp, target);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -1,7 +1,7 @@
 // Checks on a schema-valid config.json that a JSON Schema cannot express: the MUSTs of config.md and
 // config-linux.md that relate fields to each other or to the host, and the few rules runc enforces
 // that clients rely on. Every finding is collected; the caller throws them together.
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { describeSystemError } from '../errors.ts';
 import { CAPABILITIES, RLIMITS } from './capabilities.ts';
@@ -35,10 +35,18 @@ export function semanticProblems(spec: Spec, bundleDir: string, options: Semanti
     const path = resolve(bundleDir, spec.root.path);
     try {
       if (!statSync(path).isDirectory()) add(['root', 'path'], `${path}: not a directory`);
+      // runc: "not an absolute path, or a symlink". A symlinked rootfs (or a link on its way from
+      // the bundle) could be pointed elsewhere between this check and its use; the executor also
+      // refuses a last component that became a symlink since.
+      else if (realpathSync(path) !== (isAbsolute(spec.root.path) ? path : resolve(realpathSync(bundleDir), spec.root.path))) {
+        add(['root', 'path'], `${path}: is a symlink (or goes through one); give the real path`);
+      }
     } catch (err) {
       add(['root', 'path'], `${path}: ${describeSystemError(err)}`);
     }
   }
+
+  sysctlProblems(spec).forEach(([key, words]) => add(['linux', 'sysctl', key], words));
 
   const proc = spec.process;
   if (proc === undefined) {
@@ -139,4 +147,45 @@ export function semanticProblems(spec: Spec, bundleDir: string, options: Semanti
     });
   }
   return out;
+}
+
+// sysctls that belong to the IPC namespace (besides fs.mqueue.*), as runc lists them.
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const UTS_SYSCTLS = new Set(['kernel.hostname', 'kernel.domainname']);
+
+/**
+ * linux.sysctl: a key is accepted only when the container has its own namespace for it (runc's
+ * rule): ipc for the IPC keys and fs.mqueue.*, network for net.* (a joined one must not be the
+ * host's), uts for kernel.hostname/domainname. Anything else (kernel.core_pattern, vm.*…) would
+ * change the host and is refused. Returns [key, words] pairs.
+ */
+export function sysctlProblems(spec: Spec, hostNetNs = '/proc/self/ns/net'): [string, string][] {
+  const out: [string, string][] = [];
+  const namespaces = spec.linux?.namespaces ?? [];
+  const ns = (type: string) => namespaces.find((n) => n.type === type);
+  for (const raw of Object.keys(spec.linux?.sysctl ?? {})) {
+    const key = raw.replace(/\//g, '.');
+    if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) {
+      if (!ns('ipc')) out.push([raw, 'is not allowed in the host\'s ipc namespace (add an ipc namespace)']);
+    } else if (key.startsWith('net.')) {
+      const net = ns('network');
+      if (!net) out.push([raw, 'is not allowed in the host\'s network namespace (add a network namespace)']);
+      else if (net.path !== undefined && sameFile(net.path, hostNetNs)) out.push([raw, `is not allowed: linux.namespaces network path ${net.path} is the host's network namespace`]);
+    } else if (UTS_SYSCTLS.has(key)) {
+      if (!ns('uts')) out.push([raw, 'is not allowed in the host\'s uts namespace (add a uts namespace)']);
+    } else {
+      out.push([raw, 'is not in a separate kernel namespace: setting it would change the host']);
+    }
+  }
+  return out;
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false; // a missing path fails later, naming the namespace
+  }
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, HakoError, NotImplementedError } from '../../src/errors.ts';
 import { CLONE, MOUNT_ATTR, MS, O, S_IF } from '../../src/plan/constants.ts';
 import { compilePlan, execCandidates, idMapText, mountPointOf, SLOT, type PlanContext, type Step } from '../../src/plan/index.ts';
-import { EXISTS } from '../../src/plan/protocol.ts';
+import { parseHostFacts } from '../../src/plan/host-facts.ts';
+import { CREATE, EXISTS } from '../../src/plan/protocol.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
@@ -184,12 +185,12 @@ describe('compilePlan', () => {
     expect(dev[0]!.args).toMatchObject({ flags: 0 });
     expect(dev[1]!.args).toMatchObject({ attrSet: MOUNT_ATTR.MOUNT_ATTR_RDONLY });
     expect(p.steps.indexOf(dev[1]!)).toBeGreaterThan(p.steps.findIndex((s) => s.op === 'mknod'));
-    expect(find(p.steps, 'mounts[3] /proc')[0]!.args).toMatchObject({ create: 0, flags: MS.MS_REMOUNT | MS.MS_RDONLY });
+    expect(find(p.steps, 'mounts[3] /proc')[0]!.args).toMatchObject({ create: CREATE.NONE | CREATE.NOFOLLOW, flags: MS.MS_REMOUNT | MS.MS_RDONLY });
   });
 
   it('missing mount points are created with the plan\'s modes, under umask 0, before any op creates; the process umask comes later', () => {
     const p = compilePlan(spec((s) => (s.process!.user!.umask = 0o077)), ctx());
-    const creates = (s: Step) => 'create' in s.args && s.args.create !== 0;
+    const creates = (s: Step) => 'create' in s.args && (Number(s.args.create) & ~CREATE.NOFOLLOW) !== 0;
     const modes = p.steps.findIndex((s) => s.op === 'create_modes');
     expect(p.steps[modes]!.args).toEqual({ dir: 0o755, file: 0o644 });
     expect(p.steps[modes]!.label).toBe('missing mount points');
@@ -275,7 +276,7 @@ describe('compilePlan', () => {
     );
     expect(find(p.steps, 'process.rlimits[0] RLIMIT_CORE')[0]!.args).toEqual({ resource: 4, soft: 0n, hard: 0xffffffffffffffffn });
     expect(find(p.steps, 'process.user.umask')[0]!.args).toEqual({ mask: 0o077 });
-    expect(find(p.steps, 'process.oomScoreAdj')[0]).toMatchObject({ stage: 'executor', args: { path: '/proc/self/oom_score_adj', content: '-500' } });
+    expect(find(p.steps, 'process.oomScoreAdj')[0]).toMatchObject({ stage: 'executor', args: { root: SLOT.PROC, path: 'self/oom_score_adj', content: '-500' } });
     expect(find(p.steps, '--preserve-fds')[0]!.args).toEqual({ first: 5 });
     expect(find(p.steps, 'process.args[0] "busybox"')[0]!.args).toEqual({ candidates: ['/bin/busybox', '/usr/bin/busybox'] });
     expect(find(p.steps, 'process.args')[0]!.args).toEqual({ args: ['busybox', 'sh'], env: ['PATH=/bin:/usr/bin', 'A=1'] });
@@ -294,13 +295,13 @@ describe('compilePlan', () => {
     );
     expect(find(p.steps, 'hostname')[0]!.args).toEqual({ name: 'hako' });
     expect(find(p.steps, 'domainname')[0]!.args).toEqual({ name: 'example.org' });
-    expect(find(p.steps, 'linux.sysctl net.ipv4.ip_forward')[0]!.args).toEqual({ root: SLOT.ROOT, path: '/proc/sys/net/ipv4/ip_forward', content: '1', missingOk: 0 });
-    expect(find(p.steps, 'linux.sysctl kernel/msgmax')[0]!.args).toMatchObject({ path: '/proc/sys/kernel/msgmax' });
+    expect(find(p.steps, 'linux.sysctl net.ipv4.ip_forward')[0]!.args).toEqual({ root: SLOT.PROC, path: 'sys/net/ipv4/ip_forward', content: '1', missingOk: 0 });
+    expect(find(p.steps, 'linux.sysctl kernel/msgmax')[0]!.args).toMatchObject({ path: 'sys/kernel/msgmax' });
     expect(find(p.steps, 'session keyring')[0]!.args).toEqual({ name: '_ses.c1', perm: 0x80000 });
     const time = p.steps.filter((s) => s.stage === 'executor' && (s.op === 'unshare' || s.label === 'linux.timeOffsets'));
     expect(time.map((s) => s.args)).toEqual([
       { flags: CLONE.CLONE_NEWTIME },
-      { root: SLOT.HOST, path: '/proc/self/timens_offsets', content: 'monotonic 10 5\nboottime 3 0\n', missingOk: 0 },
+      { root: SLOT.PROC, path: 'self/timens_offsets', content: 'monotonic 10 5\nboottime 3 0\n', missingOk: 0 },
     ]);
     expect(Number(p.steps.find((s) => s.op === 'clone')!.args.flags) & CLONE.CLONE_NEWTIME).toBe(0);
     expect(p.steps.some((s) => s.op === 'move_root')).toBe(true);
@@ -427,5 +428,50 @@ describe('compiler helpers', () => {
     expect(idMapText([{ containerID: 0, hostID: 1, size: 2 }])).toBe('0 1 2\n');
     expect(mountPointOf('/var/lib/x/rootfs', ['/', '/var', '/var/lib/x/rootfs', '/var/lib/xy'])).toBe('/var/lib/x/rootfs');
     expect(mountPointOf('/srv/b', ['/', '/sr'])).toBe('/');
+  });
+
+  it('security: --no-pivot detaches the host\'s whole proc/sysfs mounts (slave first) before move_root, never the rootfs\'s own', () => {
+    const facts = parseHostFacts(
+      [
+        '22 1 0:21 / /proc rw - proc proc rw',
+        '23 1 0:22 / /sys rw - sysfs sysfs rw',
+        '24 22 0:23 / /proc/sys/fs/binfmt_misc rw - binfmt_misc binfmt_misc rw',
+        '25 1 0:21 /sys /mnt/procsys rw - proc proc rw',
+        '26 1 0:24 / /b/rootfs/proc rw - proc proc rw',
+      ].join('\n'),
+    );
+    expect(facts.fullProcSys).toEqual(['/proc', '/sys', '/b/rootfs/proc']);
+    const st = compilePlan(spec(), ctx({ noPivot: true, hostFacts: facts })).steps;
+    const hidden = st.filter((s) => s.label.startsWith('--no-pivot: host '));
+    expect(hidden.map((s) => `${s.op} ${String(s.args.path ?? s.args.target)}`)).toEqual(['setattr /proc', 'umount /proc', 'setattr /sys', 'umount /sys']);
+    expect(hidden[0]!.args).toMatchObject({ root: SLOT.HOST, propagation: MS.MS_SLAVE, recursive: 1, missingOk: 1 });
+    expect(hidden[1]!.args).toEqual({ path: '/proc', flags: 2, missingOk: 1 });
+    expect(st.indexOf(hidden.at(-1)!)).toBe(st.findIndex((s) => s.op === 'move_root') - 1);
+    expect(compilePlan(spec(), ctx({ hostFacts: facts })).steps.some((s) => s.op === 'umount')).toBe(false);
+  });
+
+  it('security: proc and sysfs mounts, /dev/console and the rootfs bind never follow a symlink at their target', () => {
+    const st = compilePlan(spec((s) => (s.process!.terminal = true)), ctx({ consoleSocket: '/run/c.sock' })).steps;
+    const create = (label: string) => Number(find(st, label)[0]!.args.create);
+    const byType = (type: string) => st.filter((s) => s.op === 'mount' && s.args.fstype === type);
+    for (const m of [...byType('proc'), ...byType('sysfs')]) expect(Number(m.args.create) & CREATE.NOFOLLOW, m.label).toBe(CREATE.NOFOLLOW);
+    for (const m of byType('tmpfs')) expect(Number(m.args.create) & CREATE.NOFOLLOW, m.label).toBe(0);
+    expect(create('process.terminal /dev/console')).toBe(CREATE.FILE | CREATE.NOFOLLOW);
+    expect(find(st, 'root.path').find((s) => s.op === 'bind')!.args).toMatchObject({ create: CREATE.NONE | CREATE.NOFOLLOW, source: '/b/rootfs' });
+  });
+
+  it('security: every procfs write (sysctl, oom score, time offsets) goes through the executor\'s own procfs, by a relative path', () => {
+    const st = compilePlan(
+      spec((s) => {
+        s.process!.oomScoreAdj = 1;
+        s.linux!.sysctl = { 'kernel.shmmax': '1' };
+        s.linux!.namespaces!.push({ type: 'time' });
+        s.linux!.timeOffsets = { monotonic: { secs: 1 } };
+      }),
+      ctx(),
+    ).steps;
+    const writes = st.filter((s) => s.op === 'write_file');
+    expect(writes.map((s) => s.args.path)).toEqual(['self/timens_offsets', 'self/oom_score_adj', 'sys/kernel/shmmax']);
+    for (const w of writes) expect(w.args.root).toBe(SLOT.PROC);
   });
 });

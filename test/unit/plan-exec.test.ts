@@ -145,7 +145,7 @@ describe('compileExecPlan', () => {
 
   it('writes the container\'s oom score before any namespace; foreground keeps the executor', () => {
     const p = compileExecPlan(proc(), ctx({ oomScoreAdj: -500, foreground: true }));
-    expect(p.steps[0]).toMatchObject({ stage: 'executor', op: 'write_file', args: { path: '/proc/self/oom_score_adj', content: '-500' } });
+    expect(p.steps[0]).toMatchObject({ stage: 'executor', op: 'write_file', args: { root: SLOT.PROC, path: 'self/oom_score_adj', content: '-500' } });
     expect(p.foreground).toBe(true);
     expect(p.steps.find((s) => s.op === 'clone')?.args).toEqual({ flags: 0, foreground: 1 });
   });
