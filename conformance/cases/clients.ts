@@ -1,7 +1,7 @@
 // What containerd's shim, conmon and docker rely on beyond runtime.md (see /work/shared/clients/RECIPE.md):
 // pid-file format, reparenting to a subreaper, stdio and fd inheritance, --console-socket, JSON log
 // lines, error words, ps --format json, kill --all, delete --force, exec, pause/resume, update.
-import { closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Case, CaseContext, Container } from '../lib/case.ts';
 import { errorClass, sleep } from '../lib/case.ts';
@@ -554,6 +554,21 @@ export const clientCases: Case[] = [
       await t.control();
       t.errors(await t.rt.call(['no-such-command']), 'an unknown command');
       t.errors(await t.rt.call(['no-such-command', '-h']), 'an unknown command with -h');
+    },
+  },
+  {
+    name: 'clients/spec-cgroup-namespace',
+    section: 'runc CLI',
+    spec: 'spec writes a cgroup namespace only on a pure cgroup v2 host, as runc (v1 and hybrid hosts: none)',
+    async run(t) {
+      const dir = join(t.dir, 'spec');
+      mkdirSync(dir);
+      t.ok(await t.rt.call(['spec', '--bundle', dir]), 'spec');
+      const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { linux?: { namespaces?: { type: string }[] } };
+      const types = (spec.linux?.namespaces ?? []).map((n) => n.type);
+      t.observe('spec.namespaces', types);
+      const pureV2 = t.host.cgroupV1.size === 0 && t.host.cgroupV2 !== undefined;
+      t.equal(types.includes('cgroup'), pureV2, `a cgroup namespace in the default spec on a ${pureV2 ? 'pure v2' : 'v1 or hybrid'} host`);
     },
   },
   {

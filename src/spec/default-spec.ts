@@ -1,5 +1,6 @@
 // The config.json that `hako spec` writes: the same content as `runc spec` (runc's
-// libcontainer/specconv/example.go), with hostname "hako", runtime-spec 1.3.0 and a cgroup namespace.
+// libcontainer/specconv/example.go), with hostname "hako" and runtime-spec 1.3.0. runc adds a cgroup
+// namespace only on a pure cgroup v2 host: `hako spec` asks for one there (src/runtime/spec.ts).
 import type { Mount, Spec } from './types.ts';
 
 const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -10,6 +11,8 @@ export interface DefaultSpecOptions {
   /** Host ids mapped to root in the rootless variant; default: the caller's effective uid and gid. */
   uid?: number;
   gid?: number;
+  /** A cgroup namespace after the others (runc: only on a pure cgroup v2 host); default true. */
+  cgroupNamespace?: boolean;
 }
 
 export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
@@ -60,6 +63,7 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
+  if (opts.cgroupNamespace === false) spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
   if (opts.rootless) toRootless(spec, opts.uid ?? process.geteuid?.() ?? 0, opts.gid ?? process.getegid?.() ?? 0);
   return spec;
 }

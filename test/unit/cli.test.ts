@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hako } from '../helpers/hako.ts';
+import { detectCgroupMode } from '../../src/cgroups/host.ts';
 import { loadConfig, validateFeatures } from '../../src/spec/load.ts';
 
 let dir: string;
@@ -82,6 +83,8 @@ describe('hako CLI', () => {
       const spec = await loadConfig(bundle);
       expect(spec.ociVersion).toBe('1.3.0');
       expect(spec.linux?.namespaces?.some((ns) => ns.type === 'user')).toBe(rootless);
+      // runc's rule: a cgroup namespace only on a pure cgroup v2 host.
+      expect(spec.linux?.namespaces?.some((ns) => ns.type === 'cgroup')).toBe(detectCgroupMode() === 'v2');
       const again = hako(['spec', '--bundle', bundle]);
       expect(again.status).toBe(1);
       expect(again.stderr).toMatch(/config\.json exists/);

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hostDefaultSpec } from '../../src/runtime/spec.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
 import { parseConfig } from '../../src/spec/load.ts';
 
@@ -58,6 +59,23 @@ describe('defaultSpec', () => {
     const spec = defaultSpec({ rootless: true });
     expect(spec.linux?.uidMappings?.[0]?.hostID).toBe(process.geteuid!());
     expect(spec.linux?.gidMappings?.[0]?.hostID).toBe(process.getegid!());
+  });
+
+  it('hako spec: a cgroup namespace only on a pure cgroup v2 host, as runc', () => {
+    const types = (spec: ReturnType<typeof defaultSpec>) => spec.linux?.namespaces?.map((n) => n.type);
+    expect(types(hostDefaultSpec({}, () => 'v2'))).toEqual(['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']);
+    expect(types(hostDefaultSpec({}, () => 'hybrid'))).toEqual(['pid', 'network', 'ipc', 'uts', 'mount']);
+    expect(types(hostDefaultSpec({}, () => 'v1'))).toEqual(['pid', 'network', 'ipc', 'uts', 'mount']);
+    expect(types(hostDefaultSpec({ rootless: true }, () => 'v2'))).toEqual(['pid', 'ipc', 'uts', 'mount', 'cgroup', 'user']);
+    expect(types(hostDefaultSpec({ rootless: true }, () => 'hybrid'))).toEqual(['pid', 'ipc', 'uts', 'mount', 'user']);
+    const none = () => {
+      throw new Error('no cgroup filesystem');
+    };
+    expect(types(hostDefaultSpec({}, none))).not.toContain('cgroup');
+    // Everything else is the same default spec.
+    const v1 = hostDefaultSpec({}, () => 'v1');
+    expect(parseConfig(JSON.stringify(v1), bundle)).toEqual(v1);
+    expect({ ...v1, linux: { ...v1.linux, namespaces: [] } }).toEqual({ ...defaultSpec({}), linux: { ...defaultSpec({}).linux, namespaces: [] } });
   });
 
   it('returns a fresh object each time', () => {

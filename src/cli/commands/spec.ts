@@ -10,9 +10,9 @@ export function defineSpecCommand(program: Command): void {
     .action(async (opts: { bundle: string; rootless?: boolean }) => {
       const { existsSync, writeFileSync } = await import('node:fs');
       const { join } = await import('node:path');
-      const { defaultSpec } = await import('../../spec/default-spec.ts');
+      const { hostDefaultSpec } = await import('../../runtime/spec.ts');
       const path = join(opts.bundle, 'config.json');
       if (existsSync(path)) throw new HakoError(`file ${path} exists: remove it first`);
-      writeFileSync(path, `${JSON.stringify(defaultSpec({ rootless: Boolean(opts.rootless) }), null, '\t')}\n`, { mode: 0o666 });
+      writeFileSync(path, `${JSON.stringify(hostDefaultSpec({ rootless: opts.rootless }), null, '\t')}\n`, { mode: 0o666 });
     });
 }
