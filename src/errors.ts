@@ -13,12 +13,30 @@ export class HakoError extends Error {
   }
 }
 
-/** Bad input: the config, a flag, an id. `problems` lists every finding, one line each. */
+/** How many problem lines a ConfigError's message shows; the rest are counted. */
+export const MAX_SHOWN_PROBLEMS = 50;
+/** Longest problem line shown (a line may quote a value from the config, which can be megabytes). */
+const MAX_PROBLEM_LINE = 1000;
+
+/** The first MAX_SHOWN_PROBLEMS lines (each cut at MAX_PROBLEM_LINE), then `… and N more problems`. */
+export function formatProblems(problems: readonly string[]): string {
+  // Already capped by its maker (formatSchemaErrors): its own last line counts the rest.
+  const counted = problems.length === MAX_SHOWN_PROBLEMS + 1 && problems[MAX_SHOWN_PROBLEMS]!.startsWith('… and ');
+  const shown = problems.slice(0, counted ? MAX_SHOWN_PROBLEMS + 1 : MAX_SHOWN_PROBLEMS).map((l) => (l.length > MAX_PROBLEM_LINE ? `${l.slice(0, MAX_PROBLEM_LINE)}…` : l));
+  const more = problems.length - shown.length;
+  if (more > 0) shown.push(`… and ${more} more problem${more === 1 ? '' : 's'}`);
+  return shown.join('\n');
+}
+
+/**
+ * Bad input: the config, a flag, an id. `problems` lists every finding, one line each; the message
+ * shows the first 50 of them.
+ */
 export class ConfigError extends HakoError {
   readonly problems: string[];
 
   constructor(problems: string[], options: { cause?: unknown } = {}) {
-    super(problems.join('\n'), options);
+    super(formatProblems(problems), options);
     this.name = 'ConfigError';
     this.problems = problems;
   }

@@ -4,13 +4,14 @@
 import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, describeSystemError } from '../errors.ts';
+import { ConfigError, describeSystemError, MAX_SHOWN_PROBLEMS } from '../errors.ts';
 import {
   validateConfig,
   validateFeatures as featuresValidator,
   validateProcess as processValidator,
   validateResources as resourcesValidator,
   validateState as stateValidator,
+  validationTruncated,
 } from './generated/validators.js';
 import type { Validator } from './generated/validators.js';
 import { parseJson } from './json.ts';
@@ -115,6 +116,8 @@ export function validateFeatures(obj: unknown, source = 'features'): Features {
 }
 
 function check<T>(validate: Validator<T>, data: unknown, source: string): T {
+  validationTruncated(); // forget a flag left by a validation whose errors nobody formatted
   if (validate(data)) return data;
-  throw new ConfigError(formatSchemaErrors(validate.errors ?? [], data, source));
+  const truncated = validationTruncated();
+  throw new ConfigError(formatSchemaErrors(validate.errors ?? [], data, source, { limit: MAX_SHOWN_PROBLEMS, truncated }));
 }

@@ -103,17 +103,40 @@ function words(e: ValidationError): string {
   }
 }
 
-/** Every ajv error of one validation as problem lines, duplicates removed. */
-export function formatSchemaErrors(errors: readonly ValidationError[], data: unknown, source: string): string[] {
-  const lines: string[] = [];
+export interface FormatOptions {
+  /** Lines to write out; the rest are counted in a last `… and N more problems` line. */
+  limit: number;
+  /** The validator stopped early (validationTruncated()): the count is a lower bound. */
+  truncated?: boolean;
+}
+
+/**
+ * The ajv errors of one validation as problem lines, duplicates removed: the first `limit` of
+ * them, then a line counting the rest.
+ */
+export function formatSchemaErrors(
+  errors: readonly ValidationError[],
+  data: unknown,
+  source: string,
+  options: FormatOptions = { limit: Infinity },
+): string[] {
+  // Linear in the number of errors (a config with 32,000 bad array items gives as many): a Set
+  // for the duplicates, errors grouped by instance path for the `anyOf` branches.
+  const lines = new Set<string>();
   const consumed = new Set<ValidationError>();
   const oneOfWords = new Map<ValidationError, string>();
+  const byPath = new Map<string, ValidationError[]>();
+  for (const e of errors) {
+    const group = byPath.get(e.instancePath);
+    if (group) group.push(e);
+    else byPath.set(e.instancePath, [e]);
+  }
   // `anyOf` whose branches only list required properties means "set at least one of": say so once.
   // Any other `anyOf` is left to the errors of its branches.
   for (const e of errors) {
     if (e.keyword !== 'anyOf') continue;
     const branchPrefix = `${e.schemaPath}/`;
-    const branches = errors.filter((b) => b.instancePath === e.instancePath && b.schemaPath.startsWith(branchPrefix));
+    const branches = (byPath.get(e.instancePath) ?? []).filter((b) => b.schemaPath.startsWith(branchPrefix));
     if (branches.length > 0 && branches.every((b) => b.keyword === 'required')) {
       for (const b of branches) consumed.add(b);
       oneOfWords.set(e, `must set at least one of ${branches.map((b) => String(b.params.missingProperty)).join(', ')}`);
@@ -121,10 +144,16 @@ export function formatSchemaErrors(errors: readonly ValidationError[], data: unk
       consumed.add(e);
     }
   }
+  let unshown = 0;
   for (const e of errors) {
     if (consumed.has(e)) continue;
     // `if` says which branch failed; the branch's own errors say why.
     if (e.keyword === 'if') continue;
+    // Past the limit, only count (duplicates of shown lines included: a close upper bound).
+    if (lines.size >= options.limit) {
+      unshown++;
+      continue;
+    }
     const segments = segmentsOf(e.instancePath, data);
     let text: string;
     if (e.keyword === 'anyOf') {
@@ -138,8 +167,11 @@ export function formatSchemaErrors(errors: readonly ValidationError[], data: unk
     } else {
       text = words(e);
     }
-    const line = problem(source, fieldPath(segments), text);
-    if (!lines.includes(line)) lines.push(line);
+    lines.add(problem(source, fieldPath(segments), text));
   }
-  return lines;
+  const out = [...lines];
+  if (unshown > 0 || options.truncated) {
+    out.push(`… and ${options.truncated ? 'at least ' : ''}${unshown} more problem${unshown === 1 ? '' : 's'}`);
+  }
+  return out;
 }
