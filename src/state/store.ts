@@ -3,9 +3,9 @@
 // lock file while a command acts on it. state.json is written atomically (temp + rename), so a
 // reader never sees half a record; mutations take the lock, so two commands acting on one id
 // at once run one after the other.
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { HakoError } from '../errors.ts';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describeSystemError, HakoError } from '../errors.ts';
 import { validateId } from './ids.ts';
 import type { ContainerRecord } from './record.ts';
 
@@ -19,6 +19,35 @@ export function doesNotExist(id: string): HakoError {
 
 function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}
+
+/** An fs failure under --root as one line naming the path (EROFS, ENOSPC, ENOTDIR…), never a stack trace. */
+function storeError(what: string, path: string, err: unknown): HakoError {
+  return new HakoError(`${what} ${path}: ${describeSystemError(err)}`, { cause: err });
+}
+
+/**
+ * mkdir -p of --root, one level at a time: node's recursive mkdir says ENOENT where the kernel said
+ * EROFS, and a --root that is a file must say so.
+ */
+function makeRoot(root: string, dir = root): void {
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+    return;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') && dirname(dir) !== dir) {
+      makeRoot(root, dirname(dir));
+      return makeRoot(root, dir);
+    }
+    if (!isErrno(err, 'EEXIST')) throw storeError(`--root ${root}: mkdir`, dir, err);
+  }
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    throw storeError(`--root ${root}: stat`, dir, err);
+  }
+  if (!isDir) throw new HakoError(`--root ${root}: ${dir} is not a directory`);
 }
 
 function processAlive(pid: number): boolean {
@@ -44,12 +73,12 @@ export class StateStore {
   /** Claims an id for a new container: its folder is created or the id is taken. */
   reserve(id: string): string {
     const dir = this.dir(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    makeRoot(this.root);
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (err) {
       if (isErrno(err, 'EEXIST')) throw new HakoError(`container with id exists: ${id}`);
-      throw err;
+      throw storeError('cannot create the state folder', dir, err);
     }
     return dir;
   }
@@ -69,7 +98,7 @@ export class StateStore {
       text = readFileSync(join(this.dir(id), STATE_FILE), 'utf8');
     } catch (err) {
       if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw doesNotExist(id);
-      throw err;
+      throw storeError('cannot read', join(this.dir(id), STATE_FILE), err);
     }
     return JSON.parse(text) as ContainerRecord;
   }
@@ -77,13 +106,19 @@ export class StateStore {
   write(record: ContainerRecord): void {
     const dir = this.dir(record.id);
     const tmp = join(dir, `.${STATE_FILE}.${process.pid}`);
-    const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(record));
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        const data = Buffer.from(JSON.stringify(record));
+        for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, join(dir, STATE_FILE));
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw storeError(`container ${record.id}: cannot write`, join(dir, STATE_FILE), err);
     }
-    renameSync(tmp, join(dir, STATE_FILE));
   }
 
   /** Ids of every folder in the store (sorted), whether or not its record is readable. */
@@ -95,12 +130,16 @@ export class StateStore {
         .sort();
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return [];
-      throw err;
+      throw storeError('--root: cannot list', this.root, err);
     }
   }
 
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    try {
+      rmSync(this.dir(id), { recursive: true, force: true });
+    } catch (err) {
+      throw storeError(`container ${id}: cannot remove`, this.dir(id), err);
+    }
   }
 
   /**
@@ -117,8 +156,8 @@ export class StateStore {
         closeSync(fd);
         break;
       } catch (err) {
-        if (isErrno(err, 'ENOENT')) throw doesNotExist(id);
-        if (!isErrno(err, 'EEXIST')) throw err;
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw doesNotExist(id);
+        if (!isErrno(err, 'EEXIST')) throw storeError(`container ${id}: cannot lock`, path, err);
       }
       let holder: number;
       try {
