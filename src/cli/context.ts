@@ -1,24 +1,10 @@
 // What every command gets: the global flags, the logger and the state store.
 import type { Command } from 'commander';
 import { Logger } from '../log/logger.ts';
+import type { Context, GlobalOptions } from '../runtime/context.ts';
 import { StateStore } from '../state/store.ts';
 
 export const DEFAULT_ROOT = '/run/hako';
-
-export interface GlobalOptions {
-  root: string;
-  log?: string;
-  logFormat: 'text' | 'json';
-  debug: boolean;
-  systemdCgroup: boolean;
-  rootless?: string;
-}
-
-export interface Context {
-  globals: GlobalOptions;
-  logger: Logger;
-  store: StateStore;
-}
 
 let current: Context | undefined;
 

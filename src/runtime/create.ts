@@ -2,8 +2,8 @@
 // the executor perform it, then exit with the init blocked on the exec fifo. Any failure undoes
 // everything this call made: no process, cgroup, state folder or fifo is left behind.
 import { resolve } from 'node:path';
-import type { CreateFlags } from '../cli/commands/lifecycle.ts';
-import type { Context } from '../cli/context.ts';
+import type { CreateOptions } from './options.ts';
+import type { Context } from './context.ts';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
 import { HakoError } from '../errors.ts';
 import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext } from '../plan/index.ts';
@@ -25,7 +25,7 @@ export interface CreatedContainer {
 }
 
 /** runc's rules for terminals and console sockets, with runc's words. */
-function checkConsole(config: Spec, flags: CreateFlags, foreground: boolean): void {
+function checkConsole(config: Spec, flags: CreateOptions, foreground: boolean): void {
   const terminal = config.process?.terminal === true;
   if (terminal && !flags.consoleSocket && !foreground) {
     throw new HakoError('cannot allocate tty if hako will detach without setting console socket');
@@ -57,7 +57,7 @@ function planContext(
   config: Spec,
   bundle: string,
   containerDir: string,
-  flags: CreateFlags,
+  flags: CreateOptions,
   foreground: boolean,
   id: string,
   cgroups: CgroupManager | undefined,
@@ -76,13 +76,13 @@ function planContext(
   };
 }
 
-export async function createContainer(ctx: Context, id: string, flags: CreateFlags): Promise<void> {
+export async function createContainer(ctx: Context, id: string, flags: CreateOptions): Promise<void> {
   const created = await createInternal(ctx, id, flags, false);
   if (created) await created.launched.executorExit;
 }
 
 /** Creates the container; in foreground mode the executor stays and exits with the init's status. */
-export async function createInternal(ctx: Context, id: string, flags: CreateFlags, foreground: boolean): Promise<CreatedContainer | undefined> {
+export async function createInternal(ctx: Context, id: string, flags: CreateOptions, foreground: boolean): Promise<CreatedContainer | undefined> {
   const { store, logger } = ctx;
   validateId(id);
   const bundle = resolve(flags.bundle);

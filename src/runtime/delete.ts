@@ -1,7 +1,7 @@
 // `hako delete`: removes a stopped container and everything it holds. A created container is
 // killed first (runc and crun do this and containerd relies on it); a running or paused one only
 // with --force.
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { doesNotExist } from '../state/store.ts';

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import { defaultSpec } from '../spec/default-spec.ts';
 import { makeBusyboxRootfs } from './busybox.ts';
 import { runContainer } from './run.ts';

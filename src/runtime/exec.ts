@@ -14,8 +14,8 @@
 // --console-socket in the foreground is proxied by hako (terminal.ts), as for `run`.
 import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { ExecFlags } from '../cli/commands/exec.ts';
-import type { Context } from '../cli/context.ts';
+import type { ExecOptions } from './options.ts';
+import type { Context } from './context.ts';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/index.ts';
 import { ConfigError, HakoError, describeSystemError } from '../errors.ts';
 import { compileExecPlan, EXEC_NAMESPACE_ORDER, type ExecNamespaceType } from '../plan/index.ts';
@@ -44,7 +44,7 @@ const NS_FILE: Readonly<Record<ExecNamespaceType, string>> = {
   time: 'time',
 };
 
-export async function execProcess(ctx: Context, id: string, flags: ExecFlags): Promise<number> {
+export async function execProcess(ctx: Context, id: string, flags: ExecOptions): Promise<number> {
   const { store, logger } = ctx;
   const record = store.read(id);
   const init = checkStatus(record, store.dir(id), flags.ignorePaused);
@@ -104,7 +104,7 @@ function checkStatus(record: ContainerRecord, dir: string, ignorePaused: boolean
 }
 
 /** runc's checkTerminal, with runc's words. */
-function checkConsole(proc: Process, flags: ExecFlags): void {
+function checkConsole(proc: Process, flags: ExecOptions): void {
   const terminal = proc.terminal === true;
   if (flags.detach && terminal && flags.consoleSocket === undefined) {
     throw new HakoError('cannot allocate tty if hako will detach without setting console socket');
@@ -142,7 +142,7 @@ function parseId(text: string, what: 'uid' | 'gid'): number {
 }
 
 /** The container's process with the command line over it, field by field as runc's getProcess. */
-export function processFromFlags(record: ContainerRecord, flags: ExecFlags): Process {
+export function processFromFlags(record: ContainerRecord, flags: ExecOptions): Process {
   const base = record.config.process;
   if (!base) throw new HakoError('the container has no process in its config.json to start from (use --process)');
   const p = structuredClone(base);

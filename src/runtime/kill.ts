@@ -1,5 +1,5 @@
 // `hako kill`: signals the init (or, with --all, every process in the container's cgroup).
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
 import { signalProcess } from './processes.ts';
 import { parseSignal } from './signals.ts';

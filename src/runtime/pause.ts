@@ -1,5 +1,5 @@
 // `hako pause` / `hako resume`: freeze and thaw every process of the container (cgroup freezer).
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
 import { containerCgroups } from './cgroups.ts';
 import { statusOf } from './status.ts';

@@ -1,7 +1,7 @@
 // `hako ps`: the container's processes. `--format json` prints the JSON array of host pids that
 // containerd's shim parses; the table runs ps(1) and keeps the rows of the container's pids.
 import { spawnSync } from 'node:child_process';
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
 import { containerCgroups } from './cgroups.ts';
 

@@ -3,15 +3,15 @@
 // container's exit status (128+signal when killed), and deletes the container unless --keep.
 // The executor stays as the init's parent in the foreground and exits with its status, so the
 // status reaches node as its child's exit, and the init's pid can't be recycled while we signal it.
-import type { RunFlags } from '../cli/commands/lifecycle.ts';
-import type { Context } from '../cli/context.ts';
+import type { RunOptions } from './options.ts';
+import type { Context } from './context.ts';
 import { createContainer, createInternal } from './create.ts';
 import { deleteContainer } from './delete.ts';
 import { SignalForwarder, waitInForeground } from './foreground.ts';
 import { startContainer } from './start.ts';
 import { TerminalProxy } from './terminal.ts';
 
-export async function runContainer(ctx: Context, id: string, flags: RunFlags): Promise<number> {
+export async function runContainer(ctx: Context, id: string, flags: RunOptions): Promise<number> {
   if (flags.detach || flags.dryRun) {
     await createContainer(ctx, id, flags);
     if (flags.dryRun) return 0;

@@ -2,7 +2,7 @@
 // reading. The init is blocked in open(fifo, O_WRONLY); once we open the read side it writes one
 // byte and execs. We open non-blocking and poll, so an init that died never hangs `start`.
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
 import { runHooksWarning } from './hooks.ts';
 import { isAlive } from './procfs.ts';

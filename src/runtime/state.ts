@@ -1,5 +1,5 @@
 // `hako state` and `hako list`: the OCI state document, in runc's field order and shape.
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { statusOf, type ContainerStatus } from './status.ts';
 

@@ -27,7 +27,7 @@ import { chmodSync, closeSync, mkdtempSync, readFileSync, readSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ReadStream, isatty } from 'node:tty';
-import type { CreateFlags } from '../cli/commands/lifecycle.ts';
+import type { CreateOptions } from './options.ts';
 import { HakoError } from '../errors.ts';
 import { acceptNow, duplicateFd, getWindowSize, listenUnix, makeRaw, receiveFd, setNonBlocking, setWindowSize } from '../linux/console.ts';
 
@@ -41,7 +41,7 @@ const DRAIN_MAX_READS = 256;
 const INPUT_RETRY_MS = 10;
 const SUN_PATH_MAX = 107;
 /** createFlags of a proxy made for exec (never passed to create). */
-const NO_CREATE: CreateFlags = { bundle: '', noPivot: false, noNewKeyring: false, preserveFds: 0, dryRun: false };
+const NO_CREATE: CreateOptions = { bundle: '', noPivot: false, noNewKeyring: false, preserveFds: 0, dryRun: false };
 
 /** process.terminal of the bundle's config.json, read cheaply; create reads and checks it properly. */
 function wantsTerminal(bundle: string): boolean {
@@ -64,7 +64,7 @@ function socketFolder(): string {
 
 export class TerminalProxy {
   /** Flags for create: the same, with hako's socket as the console socket. */
-  readonly createFlags: CreateFlags;
+  readonly createFlags: CreateOptions;
   private listenFd: number | undefined;
   private master: number | undefined;
   /** reads a dup of the master, so that libuv closing it never closes the master itself */
@@ -103,7 +103,7 @@ export class TerminalProxy {
   private constructor(
     private readonly dir: string,
     readonly socketPath: string,
-    flags: CreateFlags | undefined,
+    flags: CreateOptions | undefined,
   ) {
     this.createFlags = { ...(flags ?? NO_CREATE), consoleSocket: socketPath };
   }
@@ -112,7 +112,7 @@ export class TerminalProxy {
    * The proxy a foreground run needs: undefined when the caller gave a console socket or the
    * container has no terminal. Listens already: pass `createFlags` to create.
    */
-  static async open(flags: CreateFlags): Promise<TerminalProxy | undefined> {
+  static async open(flags: CreateOptions): Promise<TerminalProxy | undefined> {
     if (flags.consoleSocket !== undefined || flags.dryRun || !wantsTerminal(flags.bundle)) return undefined;
     return TerminalProxy.listen(flags);
   }
@@ -122,7 +122,7 @@ export class TerminalProxy {
     return TerminalProxy.listen(undefined);
   }
 
-  private static async listen(flags: CreateFlags | undefined): Promise<TerminalProxy> {
+  private static async listen(flags: CreateOptions | undefined): Promise<TerminalProxy> {
     const dir = socketFolder();
     const path = join(dir, 'console.sock');
     const proxy = new TerminalProxy(dir, path, flags);

@@ -3,7 +3,7 @@
 // a zero (or an empty cpuset string) means "leave as it is", because runc treats it so and docker
 // sends zeros for everything it does not set. Devices are not updated.
 import { readFileSync } from 'node:fs';
-import type { Context } from '../cli/context.ts';
+import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
 import { validateResources } from '../spec/load.ts';
 import { parseJson } from '../spec/json.ts';

@@ -2,7 +2,7 @@
 // they share the process setup with create's plan; the exec process built from the command line.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, HakoError } from '../../src/errors.ts';
-import type { ExecFlags } from '../../src/cli/commands/exec.ts';
+import type { ExecOptions } from '../../src/runtime/options.ts';
 import { CLONE } from '../../src/plan/constants.ts';
 import { compileExecPlan, compilePlan, encodePlan, SLOT, type ExecPlanContext, type Step } from '../../src/plan/index.ts';
 import { parseSubCgroups, processFromFlags } from '../../src/runtime/exec.ts';
@@ -157,7 +157,7 @@ describe('compileExecPlan', () => {
   });
 });
 
-const flags = (extra: Partial<ExecFlags> = {}): ExecFlags => ({
+const flags = (extra: Partial<ExecOptions> = {}): ExecOptions => ({
   args: ['ls', '-l'],
   detach: false,
   env: [],

@@ -2,33 +2,10 @@
 // Errors read `exec failed: <why>` and exit 255, as runc's do.
 import { Option, type Command } from 'commander';
 import { HakoError } from '../../errors.ts';
+import type { ExecOptions } from '../../runtime/options.ts';
 import { contextOf } from '../context.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export interface ExecFlags {
-  /** --process: a process.json; the command line's args and process flags are then ignored (runc). */
-  process?: string;
-  /** The command and its arguments (without --process). */
-  args: string[];
-  detach: boolean;
-  pidFile?: string;
-  consoleSocket?: string;
-  /** --tty as given (undefined: not given, so no terminal). */
-  tty?: boolean;
-  cwd?: string;
-  env: string[];
-  user?: string;
-  additionalGids: string[];
-  caps: string[];
-  /** --no-new-privs was given. */
-  noNewPrivs: boolean;
-  preserveFds: number;
-  cgroups: string[];
-  ignorePaused: boolean;
-  apparmor?: string;
-  processLabel?: string;
-}
 
 function parseCount(value: string): number {
   const n = Number(value);
@@ -36,7 +13,7 @@ function parseCount(value: string): number {
   return n;
 }
 
-function execFlags(args: string[], opts: Record<string, unknown>): ExecFlags {
+function execOptions(args: string[], opts: Record<string, unknown>): ExecOptions {
   const strings = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
   return {
     process: opts.process as string | undefined,
@@ -85,9 +62,9 @@ export function defineExecCommand(program: Command): void {
     .option('--ignore-paused', 'allow exec in a paused container')
     .action(async (id: string, command: string[], opts: Record<string, unknown>, cmd: Command) => {
       try {
-        const flags = execFlags(command, opts);
+        const options = execOptions(command, opts);
         const { execProcess } = await import('../../runtime/exec.ts');
-        process.exitCode = await execProcess(contextOf(cmd), id, flags);
+        process.exitCode = await execProcess(contextOf(cmd), id, options);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (!(err instanceof HakoError)) throw err; // a bug: main shows its stack

@@ -1,27 +1,12 @@
 // create, start, run, kill, delete, pause, resume: the container lifecycle.
 import { Option, type Command } from 'commander';
+import type { CreateOptions, RunOptions } from '../../runtime/options.ts';
 import { contextOf } from '../context.ts';
 
 function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`invalid count ${JSON.stringify(value)}: must be a non-negative integer`);
   return n;
-}
-
-export interface CreateFlags {
-  bundle: string;
-  consoleSocket?: string;
-  pidFile?: string;
-  noPivot: boolean;
-  noNewKeyring: boolean;
-  preserveFds: number;
-  dryRun: boolean;
-}
-
-export interface RunFlags extends CreateFlags {
-  detach: boolean;
-  keep: boolean;
-  noSubreaper: boolean;
 }
 
 function addCreateOptions(cmd: Command): Command {
@@ -36,7 +21,7 @@ function addCreateOptions(cmd: Command): Command {
 }
 
 // commander turns `--no-pivot` into `pivot: false`; map to runc's names.
-function createFlags(opts: Record<string, unknown>): CreateFlags {
+function createOptions(opts: Record<string, unknown>): CreateOptions {
   return {
     bundle: String(opts.bundle ?? '.'),
     consoleSocket: opts.consoleSocket as string | undefined,
@@ -52,7 +37,7 @@ export function defineLifecycleCommands(program: Command): void {
   addCreateOptions(program.command('create').description('create a container').argument('<container-id>')).action(
     async (id: string, opts: Record<string, unknown>, cmd: Command) => {
       const { createContainer } = await import('../../runtime/create.ts');
-      await createContainer(contextOf(cmd), id, createFlags(opts));
+      await createContainer(contextOf(cmd), id, createOptions(opts));
     },
   );
 
@@ -71,8 +56,8 @@ export function defineLifecycleCommands(program: Command): void {
     .option('--no-subreaper', 'accepted for compatibility (hako waits through its executor, not as a subreaper)')
     .action(async (id: string, opts: Record<string, unknown>, cmd: Command) => {
       const { runContainer } = await import('../../runtime/run.ts');
-      const flags: RunFlags = { ...createFlags(opts), detach: Boolean(opts.detach), keep: Boolean(opts.keep), noSubreaper: opts.subreaper === false };
-      process.exitCode = await runContainer(contextOf(cmd), id, flags);
+      const options: RunOptions = { ...createOptions(opts), detach: Boolean(opts.detach), keep: Boolean(opts.keep), noSubreaper: opts.subreaper === false };
+      process.exitCode = await runContainer(contextOf(cmd), id, options);
     });
 
   program
