@@ -1,6 +1,7 @@
 // Entry point of bin/hako (bundled into dist/hako.mjs).
 import { CommanderError } from 'commander';
 import { HakoError } from '../errors.ts';
+import { releaseEarlySignals } from '../runtime/early-signals.ts';
 import { commandName, normalizeArgv } from './argv.ts';
 import { existingContext } from './context.ts';
 import { buildProgram, flagTable } from './program.ts';
@@ -14,6 +15,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = commandName(args, table, shortValueFlags);
+  // Only run and exec forward the signals caught while hako loaded; for the rest they act now.
+  if (command !== 'run' && command !== 'exec') void releaseEarlySignals();
   if (command !== undefined && command !== 'help' && !table.commands.has(command)) {
     // commander would print the help for `hako foo -h` and exit 0; runc refuses an unknown command whatever follows.
     process.stderr.write(`error: unknown command '${command}'\n`);
@@ -26,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return report(err);
   } finally {
+    await releaseEarlySignals(); // what a run or exec did not forward, and a command done before its first I/O
     await existingContext()?.logger.flush();
   }
 }

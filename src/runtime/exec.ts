@@ -26,6 +26,7 @@ import type { ContainerRecord, ProcessIdentity } from '../state/record.ts';
 import { containerCgroups } from './cgroups.ts';
 import { launchPlan, type LaunchedInit } from './executor.ts';
 import { SignalForwarder, waitInForeground } from './foreground.ts';
+import { releaseEarlySignals } from './early-signals.ts';
 import { writePidFile } from './pidfile.ts';
 import { isAlive } from './procfs.ts';
 import { statusOf } from './status.ts';
@@ -59,6 +60,7 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
   const terminal = foregroundTerminal ? await TerminalProxy.forProcess() : undefined;
   // Listening before the process exists: it may print before we would otherwise be listening.
   const forwarder = flags.detach ? undefined : new SignalForwarder(terminal !== undefined);
+  if (!forwarder) void releaseEarlySignals(); // nothing to forward them to
   let launched: LaunchedInit;
   try {
     const plan = compileExecPlan(proc, {

@@ -4,32 +4,44 @@
 import { constants } from 'node:os';
 import type { LaunchedInit } from './executor.ts';
 import type { TerminalProxy } from './terminal.ts';
+import { takeEarlySignals } from './early-signals.ts';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 /**
  * Catches the signals hako receives from before the process exists (a caller may signal hako as
- * soon as the process prints something), keeps them until the process's pid is known, then
- * forwards them to it. With hako's own terminal, SIGWINCH is not forwarded: it resizes the pty,
- * and the kernel signals the process.
+ * soon as the process prints something; those that arrived while hako loaded are taken over from
+ * bin/hako), keeps them until the process runs, then forwards them to it. With hako's own
+ * terminal, SIGWINCH is not forwarded: it resizes the pty, and the kernel signals the process.
  */
 export class SignalForwarder {
   private pid: number | undefined;
+  private delivering = false;
   private pending: NodeJS.Signals[] = [];
   private readonly signals: NodeJS.Signals[];
   private readonly handler = (signal: NodeJS.Signals) => {
-    if (this.pid === undefined) this.pending.push(signal);
+    if (!this.delivering) this.pending.push(signal);
     else this.send(signal);
   };
 
   constructor(ownTerminal: boolean) {
     this.signals = FORWARDED.filter((s) => !(ownTerminal && s === 'SIGWINCH'));
     for (const s of this.signals) process.on(s, this.handler);
+    // Listening now: bin/hako may stop catching.
+    this.pending.push(...takeEarlySignals());
   }
 
-  /** From now on signals go to `pid`; those caught so far go first. */
+  /** The process's pid: signals keep being held until deliver(). */
   target(pid: number): void {
     this.pid = pid;
+  }
+
+  /**
+   * From now on signals go to the process; those held so far go first. Called once it runs: a
+   * container's init before its execve would lose them (as pid 1 of its namespace it has no handler yet).
+   */
+  deliver(): void {
+    this.delivering = true;
     for (const s of this.pending.splice(0)) this.send(s);
   }
 
@@ -61,6 +73,7 @@ export async function waitInForeground(
   try {
     await terminal?.attach();
     await whileAttached?.();
+    forwarder.deliver();
     const exit = await launched.executorExit;
     await terminal?.finish();
     if (exit.code !== null) return exit.code;

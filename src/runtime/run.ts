@@ -7,12 +7,14 @@ import type { RunOptions } from './options.ts';
 import type { Context } from './context.ts';
 import { createContainer, createInternal } from './create.ts';
 import { deleteContainer } from './delete.ts';
+import { releaseEarlySignals } from './early-signals.ts';
 import { SignalForwarder, waitInForeground } from './foreground.ts';
 import { startContainer } from './start.ts';
 import { TerminalProxy } from './terminal.ts';
 
 export async function runContainer(ctx: Context, id: string, flags: RunOptions): Promise<number> {
   if (flags.detach || flags.dryRun) {
+    void releaseEarlySignals(); // nothing to forward them to
     await createContainer(ctx, id, flags);
     if (flags.dryRun) return 0;
     await startOrDelete(ctx, id);

@@ -1,13 +1,13 @@
 // Reliability under faults and bad input (issue 8): a hostile --root, a runtime killed in the middle
 // of create, cgroups shared with or nested in other containers. Each case leaves nothing behind,
 // never prints a stack trace, and never touches what is not the container's.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
-import { hako } from '../helpers/hako.ts';
+import { HAKO, hako, plainEnv } from '../helpers/hako.ts';
 import { findLeaks } from '../helpers/leaks.ts';
 
 const root = `/run/hako-test-reliability-${process.pid}`;
@@ -96,5 +96,30 @@ describe.skipIf(!isRoot)('a hostile --root (root)', () => {
     const r = hako(['--root', stateRoot, 'create', '--bundle', bundle.dir, id]);
     expectOneLine(r, `container ${id}: cannot write ${join(stateRoot, id, 'state.json')}: no space left on device`);
     expectNoLeaks(stateRoot);
+  });
+});
+
+describe.skipIf(!isRoot)('signals while hako loads (root)', () => {
+  const env = { ...plainEnv, NODE_OPTIONS: `--require ${join(import.meta.dirname, '../fixtures/sigterm-while-loading.cjs')}` };
+  /** hako with the preload; the result keeps the signal that ended it, if one did. */
+  const signalled = (args: string[]) => spawnSync(HAKO, ['--root', root, ...args], { env, encoding: 'utf8', timeout: 30_000 });
+
+  it('run: a SIGTERM that arrives before the container exists reaches the container once it runs', () => {
+    // Without a pid namespace, so that sh gets the signal whether or not its trap is set yet.
+    const { id, bundle } = newContainer((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== 'pid');
+      s.process!.args = ['sh', '-c', 'trap "exit 42" TERM; sleep 10 & wait; exit 7'];
+    });
+    const r = signalled(['run', '--bundle', bundle.dir, id]);
+    // hako itself was not killed (before: signal SIGTERM, status null, the container never made)
+    expect(r.signal).toBeNull();
+    // the container got it: 42 if sh had set its trap, 143 if not; 7 would mean it never came
+    expect([42, 143]).toContain(r.status);
+    expectNoLeaks();
+  });
+
+  it('any other command: the signal acts as it would have (state is ended by it)', () => {
+    const r = signalled(['state', 'no-such-container']);
+    expect(r.signal).toBe('SIGTERM');
   });
 });
