@@ -16,7 +16,12 @@ export const plainEnv: NodeJS.ProcessEnv = { ...process.env };
 delete plainEnv.NODE_EXTRA_CA_CERTS;
 
 export function hako(args: string[], opts: SpawnSyncOptions = {}): HakoResult {
-  const r = spawnSync(HAKO, args, { encoding: 'utf8', env: plainEnv, timeout: 30_000, ...opts });
+  return runtime(HAKO, args, opts);
+}
+
+/** Any runc-compatible binary (hako, runc, a copy of either) called like hako(). */
+export function runtime(bin: string, args: string[], opts: SpawnSyncOptions = {}): HakoResult {
+  const r = spawnSync(bin, args, { encoding: 'utf8', env: plainEnv, timeout: 30_000, ...opts });
   if (r.error) throw r.error;
   return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
@@ -28,14 +33,14 @@ export function hako(args: string[], opts: SpawnSyncOptions = {}): HakoResult {
  * lands in the stderr file (containerd reads --log instead). `output()` reads what the container
  * wrote to its stdout so far.
  */
-export function hakoDetached(args: string[], dir: string): HakoResult & { output: () => string } {
+export function hakoDetached(args: string[], dir: string, bin = HAKO): HakoResult & { output: () => string } {
   const tag = `${process.pid}-${seq++}`;
   const out = join(dir, `stdout-${tag}`);
   const err = join(dir, `stderr-${tag}`);
   const outFd = openSync(out, 'w');
   const errFd = openSync(err, 'w');
   try {
-    const r = hako(args, { stdio: ['ignore', outFd, errFd] });
+    const r = runtime(bin, args, { stdio: ['ignore', outFd, errFd] });
     return { status: r.status, stdout: '', stderr: readFileSync(err, 'utf8'), output: () => readFileSync(out, 'utf8') };
   } finally {
     closeSync(outFd);

@@ -29,6 +29,7 @@ function spec(edit: (s: Spec) => void = () => {}): Spec {
 
 const ops = (steps: Step[]) => steps.map((s) => `${s.stage}:${s.op}`);
 const find = (steps: Step[], label: string) => steps.filter((s) => s.label === label);
+const arg = (s: Step, name: string) => (s.args as Record<string, unknown>)[name];
 const labelled = (steps: Step[], prefix: string) => steps.filter((s) => s.label.startsWith(prefix));
 
 describe('compilePlan', () => {
@@ -443,7 +444,7 @@ describe('compiler helpers', () => {
     expect(facts.fullProcSys).toEqual(['/proc', '/sys', '/b/rootfs/proc']);
     const st = compilePlan(spec(), ctx({ noPivot: true, hostFacts: facts })).steps;
     const hidden = st.filter((s) => s.label.startsWith('--no-pivot: host '));
-    expect(hidden.map((s) => `${s.op} ${String(s.args.path ?? s.args.target)}`)).toEqual(['setattr /proc', 'umount /proc', 'setattr /sys', 'umount /sys']);
+    expect(hidden.map((s) => `${s.op} ${String(arg(s, 'path') ?? arg(s, 'target'))}`)).toEqual(['setattr /proc', 'umount /proc', 'setattr /sys', 'umount /sys']);
     expect(hidden[0]!.args).toMatchObject({ root: SLOT.HOST, propagation: MS.MS_SLAVE, recursive: 1, missingOk: 1 });
     expect(hidden[1]!.args).toEqual({ path: '/proc', flags: 2, missingOk: 1 });
     expect(st.indexOf(hidden.at(-1)!)).toBe(st.findIndex((s) => s.op === 'move_root') - 1);
@@ -452,10 +453,10 @@ describe('compiler helpers', () => {
 
   it('security: proc and sysfs mounts, /dev/console and the rootfs bind never follow a symlink at their target', () => {
     const st = compilePlan(spec((s) => (s.process!.terminal = true)), ctx({ consoleSocket: '/run/c.sock' })).steps;
-    const create = (label: string) => Number(find(st, label)[0]!.args.create);
+    const create = (label: string) => Number(arg(find(st, label)[0]!, 'create'));
     const byType = (type: string) => st.filter((s) => s.op === 'mount' && s.args.fstype === type);
-    for (const m of [...byType('proc'), ...byType('sysfs')]) expect(Number(m.args.create) & CREATE.NOFOLLOW, m.label).toBe(CREATE.NOFOLLOW);
-    for (const m of byType('tmpfs')) expect(Number(m.args.create) & CREATE.NOFOLLOW, m.label).toBe(0);
+    for (const m of [...byType('proc'), ...byType('sysfs')]) expect(Number(arg(m, 'create')) & CREATE.NOFOLLOW, m.label).toBe(CREATE.NOFOLLOW);
+    for (const m of byType('tmpfs')) expect(Number(arg(m, 'create')) & CREATE.NOFOLLOW, m.label).toBe(0);
     expect(create('process.terminal /dev/console')).toBe(CREATE.FILE | CREATE.NOFOLLOW);
     expect(find(st, 'root.path').find((s) => s.op === 'bind')!.args).toMatchObject({ create: CREATE.NONE | CREATE.NOFOLLOW, source: '/b/rootfs' });
   });
