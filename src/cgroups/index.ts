@@ -2,7 +2,8 @@
 // it can be, nothing heavy at import.
 //
 //   const cg = cgroupManagerFor({ id, cgroupsPath: spec.linux?.cgroupsPath, systemd: flags.systemdCgroup });
-//   const created = cg.create();            // mkdir everywhere (throws if the cgroup has processes)
+//   saveState({ cgroups: cg.intent() });    // what create() will make, recorded before it makes it
+//   const created = cg.create();            // mkdir everywhere (processes already there: foreign)
 //   cg.apply(spec.linux?.resources ?? {}, { devices: spec.linux?.devices }); // limits; returns warnings
 //   cg.addProcess(executorPid);             // before the executor clones the init
 //   saveState({ cgroups: cg.state() });     // { mode, paths, created }
@@ -10,7 +11,7 @@
 //   const cg = loadCgroupManager(state.cgroups);   // pause/resume/ps/kill/delete: no re-resolving
 //   await cg.freeze(); await cg.thaw(); cg.isFrozen(); cg.pids();
 //   await cg.killAll('SIGTERM'); await cg.killAll();          // SIGKILL waits until empty
-//   await cg.destroy({ kill: force });
+//   const warnings = await cg.destroy({ kill: force });   // removes only what create() made
 //
 // Modes: v1 = one directory per mounted hierarchy (paths keyed by controller, comounted ones share
 // a directory; named ones like name=systemd included); v2 = one directory under the cgroup2 mount
@@ -59,5 +60,6 @@ export function loadCgroupManager(saved: Partial<CgroupState> & Pick<CgroupState
   const keys = Object.keys(saved.paths);
   if (keys.length === 0) throw new HakoError('cgroup: the saved state has no cgroup paths');
   const inferred: CgroupMode = !keys.includes(UNIFIED) ? 'v1' : keys.length === 1 ? 'v2' : 'hybrid';
-  return new Manager(saved.mode ?? inferred, saved.paths, saved.created ?? []);
+  // foreign: [] for a record from before it was kept (then every process in the cgroup is the container's).
+  return new Manager(saved.mode ?? inferred, saved.paths, saved.created ?? [], undefined, saved.foreign ?? []);
 }

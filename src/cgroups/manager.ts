@@ -4,17 +4,21 @@
 
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { dirname } from 'node:path';
 import type { LinuxResources } from '../spec/types.ts';
 import { HakoError } from '../errors.ts';
-import { errnoCode, sleep } from './fsutil.ts';
+import { readProcStat } from '../linux/procstat.ts';
+import { errnoCode, readProcs, sleep, subCgroups } from './fsutil.ts';
 import type { CgroupMode } from './host.ts';
 import { UNIFIED } from './path.ts';
-import { removeCreatedParents } from './tree.ts';
+import { removeCreatedParents, removeOwnedCgroup } from './tree.ts';
 import { V1Cgroups } from './v1.ts';
 import { V2Cgroup } from './v2.ts';
 import { applyV1, applyV2 } from './resources.ts';
 import type { ApplyOptions } from './resources.ts';
 import type { CgroupManager, CgroupState, KillOptions, DestroyOptions } from './types.ts';
+
+type ForeignProcess = NonNullable<CgroupState['foreign']>[number];
 
 export class Manager implements CgroupManager {
   readonly mode: CgroupMode;
@@ -26,8 +30,15 @@ export class Manager implements CgroupManager {
   /** The cgroup2 mount point, known for a new container on a pure v2 host (create enables controllers). */
   private readonly unifiedMount: string | undefined;
 
-  constructor(mode: CgroupMode, paths: Record<string, string>, created: string[] = [], unifiedMount?: string) {
+  /**
+   * Processes found in the cgroup before the container's (a shared cgroup). A new manager reads
+   * them at intent() or create(); a manager loaded from state gets the recorded ones.
+   */
+  private foreign: ForeignProcess[] | undefined;
+
+  constructor(mode: CgroupMode, paths: Record<string, string>, created: string[] = [], unifiedMount?: string, foreign?: ForeignProcess[]) {
     this.mode = mode;
+    this.foreign = foreign === undefined ? undefined : [...foreign];
     this.unifiedMount = mode === 'v2' ? unifiedMount : undefined;
     this.paths = Object.freeze({ ...paths });
     this.createdDirs = [...created];
@@ -43,12 +54,16 @@ export class Manager implements CgroupManager {
     return this.createdDirs;
   }
 
+  intent(): CgroupState {
+    this.foreignNow();
+    return { ...this.state(), created: [...this.createdDirs, ...this.missingDirs()] };
+  }
+
   create(): string[] {
-    if (this.exists()) {
-      const n = this.pids().length;
-      if (n > 0) throw new HakoError(`container's cgroup is not empty: ${n} process(es) found`);
-      if (this.isFrozen()) throw new HakoError(`container's cgroup unexpectedly frozen`);
-    }
+    // A cgroup that already holds processes is shared (runc warns and goes on; the caller warns):
+    // those processes are remembered as not the container's.
+    this.foreignNow();
+    if (this.exists() && this.isFrozen()) throw new HakoError(`container's cgroup unexpectedly frozen`);
     const before = this.createdDirs.length;
     try {
       this.v1?.create(this.createdDirs);
@@ -69,6 +84,51 @@ export class Manager implements CgroupManager {
 
   pids(): number[] {
     return this.v2 ? this.v2.pids() : (this.v1?.pids() ?? []);
+  }
+
+  ownPids(): number[] {
+    const foreign = this.foreign ?? [];
+    const procs = this.leafProcs();
+    if (foreign.length === 0) return procs;
+    return procs.filter((pid) => !foreign.some((f) => f.pid === pid && readProcStat(pid)?.startTime === f.startTime));
+  }
+
+  /** Pids in the cgroup itself, not in its sub-cgroups. */
+  private leafProcs(): number[] {
+    const dir = this.v2?.dir ?? this.v1?.primaryDir();
+    return dir === undefined ? [] : readProcs(dir);
+  }
+
+  private foreignNow(): ForeignProcess[] {
+    if (this.foreign === undefined) {
+      this.foreign = [];
+      for (const pid of this.leafProcs()) {
+        const stat = readProcStat(pid);
+        if (stat) this.foreign.push({ pid, startTime: stat.startTime });
+      }
+    }
+    return this.foreign;
+  }
+
+  /** One directory per hierarchy (comounted v1 controllers share one). */
+  private leaves(): string[] {
+    return [...new Set(Object.values(this.paths))];
+  }
+
+  /** What mkdir -p of every leaf would make now, top-down, each once. */
+  private missingDirs(): string[] {
+    const seen = new Set(this.createdDirs);
+    const out: string[] = [];
+    for (const leaf of this.leaves()) {
+      const missing: string[] = [];
+      for (let d = leaf; d !== '/' && !existsSync(d); d = dirname(d)) missing.unshift(d);
+      for (const d of missing) {
+        if (seen.has(d)) continue;
+        seen.add(d);
+        out.push(d);
+      }
+    }
+    return out;
   }
 
   exists(): boolean {
@@ -98,11 +158,12 @@ export class Manager implements CgroupManager {
     if (sig === undefined) throw new HakoError(`cgroup: unknown signal ${String(signal)}`);
     const timeoutMs = opts.timeoutMs ?? 5000;
     if (sig !== osConstants.signals.SIGKILL) {
-      for (const pid of this.pids()) signalPid(pid, sig);
+      for (const pid of this.ownPids()) signalPid(pid, sig);
       return;
     }
     const deadline = Date.now() + timeoutMs;
-    if (this.v2?.canKill()) {
+    // cgroup.kill kills the whole subtree: only when nothing below or beside the container's own is there.
+    if (this.v2?.canKill() && subCgroups(this.v2.dir).length === 0 && this.ownPids().length === this.leafProcs().length) {
       this.v2.kill();
       // Tasks frozen by the v1 freezer (hybrid) only die once thawed.
       if (this.v1?.isFrozen()) this.v1.thaw();
@@ -119,17 +180,18 @@ export class Manager implements CgroupManager {
           // a freezer stuck in FREEZING: signal anyway
         }
       }
-      for (const pid of this.pids()) signalPid(pid, sig);
+      for (const pid of this.ownPids()) signalPid(pid, sig);
       if (froze || this.isFrozen()) await this.thaw();
       if (await this.waitEmpty(Math.min(deadline, Date.now() + 100))) return;
       if (Date.now() >= deadline) {
-        throw new HakoError(`cgroup: processes still running after SIGKILL: ${this.pids().join(' ')}`);
+        throw new HakoError(`cgroup: processes still running after SIGKILL: ${this.ownPids().join(' ')}`);
       }
     }
   }
 
-  async destroy(opts: DestroyOptions = {}): Promise<void> {
+  async destroy(opts: DestroyOptions = {}): Promise<string[]> {
     const errors: string[] = [];
+    const warnings: string[] = [];
     const timeoutMs = opts.timeoutMs ?? 2000;
     if (opts.kill) {
       try {
@@ -139,17 +201,24 @@ export class Manager implements CgroupManager {
       }
     } else if (!(await this.waitEmpty(Date.now() + Math.min(timeoutMs, 500)))) {
       // rmdir would only fail with EBUSY, hierarchy after hierarchy: say why, once, and keep it all.
-      const n = this.pids().length;
+      const n = this.ownPids().length;
       throw new HakoError(`cgroup: cannot remove ${this.v2?.dir ?? this.v1?.primaryDir()}: device or resource busy (${n} process(es) still running)`);
     }
-    if (this.v1) errors.push(...(await this.v1.remove()));
-    if (this.v2) errors.push(...(await this.v2.remove()));
-    const leaves = new Set(Object.values(this.paths));
+    const leaves = new Set(this.leaves());
+    const created = new Set(this.createdDirs);
+    // A cgroup that existed before create (shared, or made by someone else) is not ours to remove.
+    // The hierarchies at once: a busy one waits out its retries (~150 ms) in parallel with the others.
+    const results = await Promise.all([...leaves].filter((leaf) => created.has(leaf)).map((leaf) => removeOwnedCgroup(leaf)));
+    for (const r of results) {
+      if (r.error) errors.push(r.error);
+      if (r.warning) warnings.push(r.warning);
+    }
     removeCreatedParents(this.createdDirs, leaves);
     // Forget only what is gone, so a failed destroy can be retried from state().
     const left = this.createdDirs.filter((d) => existsSync(d));
     this.createdDirs.splice(0, this.createdDirs.length, ...left);
     if (errors.length > 0) throw new HakoError(errors.join('; '));
+    return warnings;
   }
 
   apply(resources: LinuxResources, opts: ApplyOptions = {}): string[] {
@@ -160,14 +229,15 @@ export class Manager implements CgroupManager {
   }
 
   state(): CgroupState {
-    return { mode: this.mode, paths: { ...this.paths }, created: [...this.createdDirs] };
+    const foreign = this.foreign ?? [];
+    return { mode: this.mode, paths: { ...this.paths }, created: [...this.createdDirs], ...(foreign.length > 0 ? { foreign: [...foreign] } : {}) };
   }
 
   /** Poll until no process is left or `deadline` passes; true when empty. */
   private async waitEmpty(deadline: number): Promise<boolean> {
     let delay = 1;
     for (;;) {
-      if (this.pids().length === 0) return true;
+      if (this.ownPids().length === 0) return true;
       if (Date.now() >= deadline) return false;
       await sleep(delay);
       delay = Math.min(delay * 2, 20);

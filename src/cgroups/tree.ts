@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HakoError } from '../errors.ts';
-import { errnoCode, mkdirOne, sleep, subCgroups, tryRmdir } from './fsutil.ts';
+import { errnoCode, mkdirOne, readProcs, readProcsRecursive, sleep, subCgroups, tryRmdir } from './fsutil.ts';
 
 /**
  * mkdir -p `dir`, pushing every directory this call created onto `created` (top-down), so the
@@ -56,6 +56,25 @@ export async function removeCgroupTree(dir: string, attempts = 5): Promise<void>
     }
     await sleep(delay);
     delay *= 2;
+  }
+}
+
+/**
+ * Remove `dir`, a cgroup this runtime created, with the empty sub-cgroups below it (its processes
+ * may have made some). A sub-cgroup that still holds processes once removeCgroupTree's retries are
+ * spent is not the container's (its own are dead by now): another container's cgroup nested below
+ * this one. Then `dir` is left in place, and the warning says why; nothing in it is touched.
+ */
+export async function removeOwnedCgroup(dir: string): Promise<{ warning?: string; error?: string }> {
+  try {
+    await removeCgroupTree(dir);
+    return {};
+  } catch (err) {
+    const busy = subCgroups(dir).find((sub) => readProcsRecursive(sub).length > 0);
+    if (busy !== undefined && readProcs(dir).length === 0) {
+      return { warning: `cgroup ${dir} left in place: ${busy} below it holds processes that are not this container's` };
+    }
+    return { error: (err as Error).message };
   }
 }
 

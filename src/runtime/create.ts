@@ -114,6 +114,13 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
     store.write(record);
     return await store.withLock(id, async () => {
       cgroups = cgroupManagerFor({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: ctx.globals.systemdCgroup });
+      // runc 1.1 warns and goes on (shared cgroups are a supported pattern); those processes are
+      // remembered as not the container's, so no cleanup ever signals them.
+      const shared = cgroups.exists() ? cgroups.pids().length : 0;
+      if (shared > 0) logger.warn(`container's cgroup is not empty: ${shared} process(es) found`);
+      // What create() is about to make goes into the record first: killed halfway, delete --force still finds it.
+      record.cgroups = cgroups.intent();
+      store.write(record);
       cgroups.create();
       record.cgroups = cgroups.state();
       store.write(record);
@@ -156,7 +163,7 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
       if (flags.pidFile) writePidFile(flags.pidFile, launched.initPid);
       logger.debug(`container ${id} created, init pid ${launched.initPid}`);
       return { record, launched };
-    });
+    }, { held: true });
   } catch (err) {
     await undoCreate(ctx, id, cgroups, launched);
     throw err;
@@ -172,8 +179,8 @@ async function undoCreate(ctx: Context, id: string, cgroups: CgroupManager | und
     }
   }
   try {
-    // Kills anything the executor left in the cgroup, then removes it.
-    await cgroups?.destroy({ kill: true });
+    // Kills what the executor left in the cgroup (the container's processes only), then removes what create made.
+    for (const warning of (await cgroups?.destroy({ kill: true })) ?? []) ctx.logger.warn(warning);
   } catch (err) {
     ctx.logger.warn(`cleanup after failed create: ${(err as Error).message}`);
   }

@@ -16,19 +16,41 @@ const KILL_TIMEOUT_MS = 10_000;
 
 export async function deleteContainer(ctx: Context, id: string, force: boolean): Promise<void> {
   const { store } = ctx;
-  if (!store.exists(id)) throw doesNotExist(id);
-  await store.withLock(id, async () => {
-    const record = store.read(id);
-    const status = statusOf(record, store.dir(id));
-    if ((status === 'running' || status === 'paused') && !force) {
-      throw new HakoError(`cannot delete container ${id} that is not stopped: ${status}`);
-    }
-    if (status === 'creating') {
-      if (!force) throw new HakoError(`cannot delete container ${id} that is being created`);
-      if (record.creator && isAlive(record.creator)) process.kill(record.creator.pid, 'SIGKILL');
-    }
-    await destroyContainer(ctx, record);
-  });
+  // runc: `delete --force` of an id that does not exist succeeds silently (podman runs it after
+  // every failed create).
+  if (!store.hasFolder(id)) {
+    if (force) return;
+    throw doesNotExist(id);
+  }
+  try {
+    await store.withLock(id, () => deleteLocked(ctx, id, force));
+  } catch (err) {
+    // removed by another delete while we waited for the lock
+    if (force && err instanceof HakoError && err.message === doesNotExist(id).message) return;
+    throw err;
+  }
+}
+
+async function deleteLocked(ctx: Context, id: string, force: boolean): Promise<void> {
+  const { store } = ctx;
+  const record = store.readIfValid(id);
+  if (!record) {
+    // A folder without a valid record, and its lock was free: a create killed before it wrote
+    // the record (nothing but the folder, maybe a temp .state.json.<pid>; cgroups are only made
+    // after the record names them). --force removes it and the id can be used again.
+    if (!force) throw doesNotExist(id);
+    store.remove(id);
+    return;
+  }
+  const status = statusOf(record, store.dir(id));
+  if ((status === 'running' || status === 'paused') && !force) {
+    throw new HakoError(`cannot delete container ${id} that is not stopped: ${status}`);
+  }
+  if (status === 'creating') {
+    if (!force) throw new HakoError(`cannot delete container ${id} that is being created`);
+    if (record.creator && isAlive(record.creator)) process.kill(record.creator.pid, 'SIGKILL');
+  }
+  await destroyContainer(ctx, record);
 }
 
 /** Kills whatever is left of the container and removes its cgroups and state. */
@@ -46,8 +68,9 @@ export async function destroyContainer(ctx: Context, record: ContainerRecord): P
       throw new HakoError(`container ${record.id}: init process ${record.init.pid} did not exit after SIGKILL`);
     }
   }
-  // Processes outside the init's pid namespace (a shared pid namespace) can outlive it.
-  await cgroups?.destroy({ kill: true });
+  // Processes outside the init's pid namespace (a shared pid namespace) can outlive it. Only the
+  // container's own are killed, and only the cgroup directories its create made are removed.
+  for (const warning of (await cgroups?.destroy({ kill: true })) ?? []) ctx.logger.warn(warning);
   const state = { ...ociState(record, ctx.store.dir(record.id)), status: 'stopped' as const, pid: 0 };
   ctx.store.remove(record.id);
   await runHooksWarning(record.config.hooks, 'poststop', state, ctx.logger);

@@ -3,7 +3,7 @@
 // lock file while a command acts on it. state.json is written atomically (temp + rename), so a
 // reader never sees half a record; mutations take the lock, so two commands acting on one id
 // at once run one after the other.
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeSystemError, HakoError } from '../errors.ts';
 import { validateId } from './ids.ts';
@@ -50,6 +50,26 @@ function makeRoot(root: string, dir = root): void {
   if (!isDir) throw new HakoError(`--root ${root}: ${dir} is not a directory`);
 }
 
+/**
+ * Creates the lock file holding this process's pid, atomically: the pid is written to a file of
+ * its own, then hard-linked to the lock's name (EEXIST when held), so a runtime killed at any point
+ * never leaves an empty lock that no one could take over.
+ */
+function writeLock(path: string): void {
+  const tmp = `${path}.${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, String(process.pid));
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -70,7 +90,11 @@ export class StateStore {
     return join(this.root, validateId(id));
   }
 
-  /** Claims an id for a new container: its folder is created or the id is taken. */
+  /**
+   * Claims an id for a new container: its folder is created with its lock held by this process
+   * (release it with withLock(id, fn, { held: true })), or the id is taken. A runtime killed
+   * before it wrote the record leaves a folder whose lock holder is dead: delete --force removes it.
+   */
   reserve(id: string): string {
     const dir = this.dir(id);
     makeRoot(this.root);
@@ -80,7 +104,31 @@ export class StateStore {
       if (isErrno(err, 'EEXIST')) throw new HakoError(`container with id exists: ${id}`);
       throw storeError('cannot create the state folder', dir, err);
     }
+    try {
+      writeLock(join(dir, LOCK_FILE));
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw storeError(`container ${id}: cannot lock`, join(dir, LOCK_FILE), err);
+    }
     return dir;
+  }
+
+  /** Whether the id has a folder, with or without a valid record (a create killed early leaves one without). */
+  hasFolder(id: string): boolean {
+    try {
+      return statSync(this.dir(id)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** The record, or undefined when there is none or it cannot be parsed. */
+  readIfValid(id: string): ContainerRecord | undefined {
+    try {
+      return this.read(id);
+    } catch {
+      return undefined;
+    }
   }
 
   exists(id: string): boolean {
@@ -100,7 +148,11 @@ export class StateStore {
       if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw doesNotExist(id);
       throw storeError('cannot read', join(this.dir(id), STATE_FILE), err);
     }
-    return JSON.parse(text) as ContainerRecord;
+    try {
+      return JSON.parse(text) as ContainerRecord;
+    } catch (err) {
+      throw storeError(`container ${id}: not a valid record:`, join(this.dir(id), STATE_FILE), err);
+    }
   }
 
   write(record: ContainerRecord): void {
@@ -143,17 +195,16 @@ export class StateStore {
   }
 
   /**
-   * Runs `fn` holding the container's lock. The lock is a file created with O_EXCL holding the
-   * holder's pid; a lock whose holder died (a runtime killed mid-command) is taken over.
+   * Runs `fn` holding the container's lock. The lock is a file holding the holder's pid, created
+   * atomically (writeLock); a lock whose holder died (a runtime killed mid-command) is taken over.
+   * `held`: the caller holds it already (reserve), so only the release is left to do.
    */
-  async withLock<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
+  async withLock<T>(id: string, fn: () => Promise<T> | T, opts: { held?: boolean } = {}): Promise<T> {
     const path = join(this.dir(id), LOCK_FILE);
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
-    for (;;) {
+    for (; !opts.held; ) {
       try {
-        const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
+        writeLock(path);
         break;
       } catch (err) {
         if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw doesNotExist(id);

@@ -227,7 +227,11 @@ describe.skipIf(!isRoot || !host)('cgroups on this host (real cgroupfs)', () => 
     const saved = m.state();
     expect(saved.created).toHaveLength(mounts().length * 2);
     const again = cgroupManagerFor({ id: 'c1', cgroupsPath: `/${prefix}/c1` });
-    expect(() => again.create()).toThrow("container's cgroup is not empty: 1 process(es) found");
+    // a second container in that cgroup shares it: nothing to make, the sleeper is not its own
+    const intent = again.intent();
+    expect(intent.created).toEqual([]);
+    expect(intent.foreign).toEqual([{ pid: s.pid, startTime: expect.any(Number) }]);
+    expect(again.ownPids()).toEqual([]);
     await loadCgroupManager(JSON.parse(JSON.stringify(saved))).destroy({ kill: true });
     await exited(s);
     expect(s.signalCode).toBe('SIGKILL');

@@ -78,12 +78,27 @@ describe('create on a pure v2 host', () => {
 
   it('records new parents in creation order', () => {
     const m = newManager('/pods/p1/c1');
-    expect(m.create()).toEqual([join(root, 'pods'), join(root, 'pods/p1'), join(root, 'pods/p1/c1')]);
+    const made = [join(root, 'pods'), join(root, 'pods/p1'), join(root, 'pods/p1/c1')];
+    // intent(): what create will make, for the record before it makes it
+    expect(m.intent().created).toEqual(made);
+    expect(m.create()).toEqual(made);
   });
 
-  it('refuses a cgroup that already has processes, or is frozen', () => {
-    populate(join(root, 'machine/c1'), { 'cgroup.procs': '4242\n' });
-    expect(() => newManager().create()).toThrow("container's cgroup is not empty: 1 process(es) found");
+  it('shares a cgroup that already has processes (they are recorded as not the container\'s), refuses a frozen one', () => {
+    const leaf = join(root, 'machine/c1');
+    populate(leaf, { 'cgroup.procs': `${process.pid}\n` });
+    const m = newManager();
+    // recorded before create makes anything: nothing to make, the test process is foreign
+    const intent = m.intent();
+    expect(intent.created).toEqual([]);
+    expect(intent.foreign).toEqual([{ pid: process.pid, startTime: expect.any(Number) }]);
+    expect(m.create()).toEqual([]);
+    expect(m.pids()).toEqual([process.pid]);
+    expect(m.ownPids()).toEqual([]);
+    const reloaded = loadCgroupManager(JSON.parse(JSON.stringify(m.state())));
+    expect(reloaded.ownPids()).toEqual([]);
+    populate(leaf, { 'cgroup.procs': `${process.pid}\n4242\n` });
+    expect(reloaded.ownPids()).toEqual([4242]);
     populate(join(root, 'machine/c1'), { 'cgroup.freeze': '1' });
     expect(() => newManager().create()).toThrow("container's cgroup unexpectedly frozen");
   });

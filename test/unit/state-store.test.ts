@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ describe('StateStore', () => {
     store.reserve('c1');
     store.write(record('c1'));
     expect(store.read('c1')).toEqual(record('c1'));
-    expect(readdirSync(store.dir('c1'))).toEqual(['state.json']); // no temp file left
+    expect(readdirSync(store.dir('c1')).sort()).toEqual(['lock', 'state.json']); // no temp file left; the lock is reserve's
     expect(() => store.read('nope')).toThrow('container "nope" does not exist');
   });
 
@@ -60,8 +60,22 @@ describe('StateStore', () => {
     expect(new StateStore(join(root, 'missing')).ids()).toEqual([]);
   });
 
+  it('reserves with the lock held, until the reserver releases it', async () => {
+    store.reserve('c1');
+    expect(readFileSync(join(store.dir('c1'), 'lock'), 'utf8')).toBe(String(process.pid));
+    expect(await store.withLock('c1', () => 'released', { held: true })).toBe('released');
+    expect(readdirSync(store.dir('c1'))).toEqual([]);
+    // a reserver that died before writing the record: its lock is taken over, the folder has no record
+    writeFileSync(join(store.dir('c1'), 'lock'), '999999999');
+    writeFileSync(join(store.dir('c1'), '.state.json.999999999'), '{"id":');
+    expect(store.hasFolder('c1')).toBe(true);
+    expect(store.exists('c1')).toBe(false);
+    expect(await store.withLock('c1', () => store.readIfValid('c1'))).toBeUndefined();
+  });
+
   it('serialises two holders of one lock', async () => {
     store.reserve('c1');
+    await store.withLock('c1', () => {}, { held: true });
     const order: string[] = [];
     const slow = store.withLock('c1', async () => {
       order.push('a-in');
@@ -78,6 +92,7 @@ describe('StateStore', () => {
 
   it('takes over a lock whose holder died', async () => {
     store.reserve('c1');
+    await store.withLock('c1', () => {}, { held: true });
     writeFileSync(join(store.dir('c1'), 'lock'), '999999999'); // no such pid
     expect(await store.withLock('c1', () => 42)).toBe(42);
     expect(readdirSync(store.dir('c1'))).toEqual([]);
