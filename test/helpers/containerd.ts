@@ -10,8 +10,8 @@ import { makeBusyboxRootfs } from '../../src/runtime/busybox.ts';
 
 export const hasContainerd = ['containerd', 'ctr'].every((cmd) => spawnSync(cmd, ['--version']).status === 0);
 
-/** containerd's own folders under /run, made by the daemon and the shims whatever the config says. */
-const SHARED_RUN_DIRS = ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd'];
+/** containerd's own folders under /run, made by the daemon and the shims whatever the config says (dockerd's containerd too). */
+export const SHARED_RUN_DIRS = ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd'];
 
 function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -71,6 +71,35 @@ export function busyboxImageArchive(dir: string, name: string): string {
   );
   const archive = join(dir, 'image.tar');
   run('tar', ['-C', layout, '-cf', archive, 'oci-layout', 'index.json', 'blobs']);
+  return archive;
+}
+
+/**
+ * Writes a docker-archive (`docker save`'s format: manifest.json, the config, one folder per layer)
+ * of the image busyboxImageArchive(dir, …) laid out in `dir/layout`, tagged `tag`. dockerd 20.10
+ * loads only this format.
+ */
+export function busyboxDockerArchive(dir: string, tag: string): string {
+  const layout = join(dir, 'layout');
+  const blobPath = (digest: string) => join(layout, 'blobs/sha256', digest.replace(/^sha256:/, ''));
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(readFileSync(blobPath(index.manifests[0]!.digest), 'utf8')) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
+  const tree = join(dir, 'docker-archive');
+  const config = `${manifest.config.digest.replace(/^sha256:/, '')}.json`;
+  mkdirSync(tree, { recursive: true });
+  writeFileSync(join(tree, config), readFileSync(blobPath(manifest.config.digest)));
+  const layers = manifest.layers.map((l) => {
+    const hex = l.digest.replace(/^sha256:/, '');
+    mkdirSync(join(tree, hex));
+    writeFileSync(join(tree, hex, 'layer.tar'), readFileSync(blobPath(l.digest)));
+    return `${hex}/layer.tar`;
+  });
+  writeFileSync(join(tree, 'manifest.json'), JSON.stringify([{ Config: config, RepoTags: [tag], Layers: layers }]));
+  const archive = join(dir, 'docker-image.tar');
+  run('tar', ['-C', tree, '-cf', archive, '.']);
   return archive;
 }
 
