@@ -1,18 +1,19 @@
 // Reliability run: N container lifecycles with failures injected, then a leak check.
 //   npm run soak -- --runtime PATH [--count 1000] [--jobs 2] [--scenario NAME]
 // Scenarios, round robin (or only NAME): a full lifecycle (create, start, exec, kill, delete); a process
-// that exits at once (the start race); a bad config; the runtime
-// SIGKILLed in the middle of create (then `delete --force`, as a client would); two concurrent creates
+// that exits at once (the start race); a bad config; the runtime, or its children (hako's executor,
+// runc init), SIGKILLed at a random moment of create (then `delete --force`, as a client would; the
+// fault-injection yardstick: `--scenario killed-mid-create --count 500`); two concurrent creates
 // of one id; an exec that fails. Every iteration checks its own leftovers (state dir, processes, cgroups,
 // mounts, via the suite's teardown); the end checks the whole run: mounts, cgroups, state dirs, fds and
 // processes. Exit status is non-zero on any leak or unexpected result.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Case, CaseContext, RunEnv, RuntimeKind } from './lib/case.ts';
 import { sleep } from './lib/case.ts';
 import { cleanUpOnSignals, closeSession, openSession } from './lib/env.ts';
-import { hostMounts, orphanChildren, reapOrphans } from './lib/host.ts';
+import { hostMounts, orphanChildren, procStat, reapOrphans } from './lib/host.ts';
 import { cgroupMounts, runCase } from './lib/runner.ts';
 import type { CaseResult } from './lib/runner.ts';
 import { describeCall } from './lib/runtime.ts';
@@ -65,31 +66,8 @@ const scenarios: Scenario[] = [
       t.check((await t.rt.call(['state', c.id])).code !== 0, 'no container may exist after the failed create');
     },
   },
-  {
-    name: 'killed-mid-create',
-    section: 'soak',
-    knownLeaks: {
-      runc: {
-        pattern: /^leak: cgroup /,
-        behaviour:
-          'runc 1.1.5 SIGKILLed between creating the cgroups and writing state.json leaves the cgroup dirs: delete --force only removes the state dir',
-      },
-    },
-    async run(t) {
-      const b = t.bundle(['sleep']);
-      const id = t.newId('k');
-      b.spec.linux!.cgroupsPath = t.cgroupsPath(id);
-      b.write();
-      const call = t.rt.start(['create', '--bundle', b.dir, '--pid-file', join(b.dir, 'pid'), id], { stdin: 'ignore' });
-      await sleep(Math.floor(Math.random() * 40));
-      call.kill('SIGKILL');
-      await call.done;
-      // What a client does when its create call died: delete --force, which must succeed or say "does not exist".
-      const d = await t.rt.call(['delete', '--force', id]);
-      t.check(d.code === 0 || /does not exist/.test(d.stderr), `delete --force after a killed create: ${describeCall(d)}`);
-      t.check((await t.rt.call(['state', id])).code !== 0, 'no container may exist after delete --force');
-    },
-  },
+  killedCreate('killed-mid-create', 'runtime'),
+  killedCreate('executor-killed-mid-create', 'children'),
   {
     name: 'concurrent-create',
     section: 'soak',
@@ -114,6 +92,103 @@ const scenarios: Scenario[] = [
     },
   },
 ];
+
+/**
+ * The moments faults are injected at: uniform over [0, KILL_WINDOW_MS) after `create` is spawned,
+ * which covers the whole of a create on the project's VM (node's start ~30 ms, hako's create
+ * ~100-170 ms, runc's ~40 ms; a kill after the create finished is a delete --force of a created container).
+ */
+const KILL_WINDOW_MS = 200;
+
+/** Faults injected into `create`, by moment: how many runs killed something, and what was left. */
+export const faultStats = new Map<string, { killed: number; missed: number; delays: number[] }>();
+
+/** How long after the runtime's first child appears its children are killed: uniform over [0, this). */
+const CHILD_WINDOW_MS = 25;
+
+/** Direct children of `pid` (hako: its executor, a hook; runc: runc init), from every thread's list. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ')) if (c) out.push(Number(c));
+    }
+  } catch {
+    // the runtime is gone
+  }
+  return out;
+}
+
+/** Polls (1 ms) until `pid` has a child or has exited; true when a child appeared. */
+async function firstChild(pid: number, done: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (!done() && Date.now() < deadline) {
+    if (childrenOf(pid).length > 0) return true;
+    await sleep(1);
+  }
+  return false;
+}
+
+/**
+ * The runtime (`runtime`) or its children (`children`: hako's executor, runc's `runc init`)
+ * SIGKILLed at a random moment of create; then what a client does when its create call died:
+ * `delete --force`, which must succeed (or say "does not exist") and leave nothing (the runner's
+ * teardown counts state folders, cgroup directories, mounts and processes).
+ */
+function killedCreate(name: string, victim: 'runtime' | 'children'): Scenario {
+  return {
+    name,
+    section: 'soak',
+    knownLeaks: {
+      runc: {
+        pattern: /^leak: cgroup /,
+        behaviour:
+          'runc 1.1.5 SIGKILLed between creating the cgroups and writing state.json leaves the cgroup dirs: delete --force only removes the state dir',
+      },
+    },
+    async run(t) {
+      const b = t.bundle(['sleep']);
+      const id = t.newId('k');
+      b.spec.linux!.cgroupsPath = t.cgroupsPath(id);
+      b.write();
+      const call = t.rt.start(['create', '--bundle', b.dir, '--pid-file', join(b.dir, 'pid'), id], { stdin: 'ignore' });
+      let finished = false;
+      void call.done.then(() => (finished = true));
+      // The runtime: anywhere in create. Its children live a few ms only: anywhere in their life.
+      const t0 = Date.now();
+      if (victim === 'children' && call.pid !== undefined) await firstChild(call.pid, () => finished);
+      await sleep(Math.floor(Math.random() * (victim === 'runtime' ? KILL_WINDOW_MS : CHILD_WINDOW_MS)));
+      const delay = Date.now() - t0;
+      const st = faultStats.get(name) ?? { killed: 0, missed: 0, delays: [] };
+      faultStats.set(name, st);
+      let hit = false;
+      if (victim === 'runtime') {
+        hit = call.pid !== undefined && procStat(call.pid) !== undefined && procStat(call.pid)!.state !== 'Z';
+        call.kill('SIGKILL');
+      } else if (call.pid !== undefined) {
+        for (const child of childrenOf(call.pid)) {
+          try {
+            process.kill(child, 'SIGKILL');
+            hit = true;
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }
+      if (hit) {
+        st.killed++;
+        st.delays.push(delay);
+      } else {
+        st.missed++;
+      }
+      const created = await call.done;
+      t.check(!created.timedOut, `create must never hang after a fault: ${describeCall(created)}`);
+      const d = await t.rt.call(['delete', '--force', id]);
+      t.check(d.code === 0 || /does not exist/.test(d.stderr), `delete --force after a fault in create: ${describeCall(d)}`);
+      t.check((await t.rt.call(['state', id])).code !== 0, 'no container may exist after delete --force');
+    },
+  };
+}
 
 function countFds(): number {
   return readdirSync('/proc/self/fd').length;
@@ -212,6 +287,11 @@ async function main(): Promise<number> {
   for (const sc of chosen) {
     const k = sc.knownLeaks?.[env.kind];
     if (k && (stats.get(sc.name)?.known ?? 0) > 0) console.log(`known runtime leak (${sc.name}, not counted): ${k.behaviour}`);
+  }
+  for (const [name, f] of faultStats) {
+    const d = f.delays.sort((a, b) => a - b);
+    const spread = d.length ? `, at ${d[0]}-${d[d.length - 1]} ms after spawn (median ${d[Math.floor(d.length / 2)]})` : '';
+    console.log(`faults (${name}): ${f.killed} SIGKILLs during create${spread}, ${f.missed} runs with nothing to kill at that moment`);
   }
   for (const p of problems) console.log(`problem: ${p}`);
   for (const g of globals) console.log(`leak at the end: ${g}`);
