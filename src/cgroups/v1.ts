@@ -11,7 +11,7 @@ import {
   writeCgroupFile,
   writePid,
 } from './fsutil.ts';
-import { makeCgroupDirs, removeCgroupTree } from './tree.ts';
+import { makeCgroupDirs } from './tree.ts';
 
 /** Order of preference for the hierarchy that answers "which processes are in the container". */
 const PRIMARY = ['freezer', 'devices', 'pids', 'memory', 'cpu', 'name=systemd'];
@@ -43,8 +43,8 @@ export class V1Cgroups {
 
   create(created: string[]): void {
     for (const d of this.dirs()) {
-      const mine = makeCgroupDirs(d, created);
-      if (d === this.paths.cpuset) fillCpuset(mine.length > 0 ? mine : [d]);
+      makeCgroupDirs(d, created);
+      if (d === this.paths.cpuset) fillCpuset(d);
     }
   }
 
@@ -80,18 +80,6 @@ export class V1Cgroups {
     return this.paths.freezer !== undefined;
   }
 
-  async remove(): Promise<string[]> {
-    const errors: string[] = [];
-    for (const d of this.dirs()) {
-      try {
-        await removeCgroupTree(d);
-      } catch (err) {
-        errors.push((err as Error).message);
-      }
-    }
-    return errors;
-  }
-
   private requireFreezer(what: string): string {
     const d = this.paths.freezer;
     if (!d) throw new HakoError(`cgroup: cannot ${what}: no freezer cgroup hierarchy is mounted`);
@@ -101,9 +89,15 @@ export class V1Cgroups {
 
 /**
  * A new v1 cpuset cgroup starts with empty cpuset.cpus/mems, and a process cannot join it
- * (ENOSPC) until they are set: copy them from the parent, top-down, where empty.
+ * (ENOSPC) until they are set: copy them from the parent, top-down, where empty, into `dir` and
+ * every ancestor up to the hierarchy's root, existing ones included (runc's ensureParent).
  */
-function fillCpuset(dirs: string[]): void {
+function fillCpuset(dir: string): void {
+  const dirs: string[] = [];
+  for (let d = dir; readCgroupFileIfExists(d, 'cpuset.cpus') !== undefined; d = dirname(d)) {
+    dirs.unshift(d);
+    if (d === dirname(d)) break;
+  }
   for (const d of dirs) {
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {
       const cur = readCgroupFileIfExists(d, file);

@@ -12,7 +12,7 @@ import {
   writeCgroupFile,
   writePid,
 } from './fsutil.ts';
-import { makeCgroupDirs, removeCgroupTree } from './tree.ts';
+import { makeCgroupDirs } from './tree.ts';
 
 export class V2Cgroup {
   readonly dir: string;
@@ -112,15 +112,6 @@ export class V2Cgroup {
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return; // already gone
       throw err;
-    }
-  }
-
-  async remove(): Promise<string[]> {
-    try {
-      await removeCgroupTree(this.dir);
-      return [];
-    } catch (err) {
-      return [(err as Error).message];
     }
   }
 }
