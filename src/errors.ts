@@ -42,6 +42,11 @@ export class ConfigError extends HakoError {
   }
 }
 
+/** One bad field of config.json: `config.json: <field>: <words>`. */
+export function configError(field: string, words: string): ConfigError {
+  return new ConfigError([`config.json: ${field}: ${words}`]);
+}
+
 /** A feature that exists in runc's CLI but is not built in hako yet: never a silent success. */
 export class NotImplementedError extends HakoError {
   constructor(what: string) {

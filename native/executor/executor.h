@@ -114,6 +114,7 @@ int op_close_fds(const struct op *op);
 int op_keyring(const struct op *op);
 int op_find_exec(const struct op *op);
 int op_exec(const struct op *op);
+int op_seccomp(const struct op *op);
 int op_link_up(const struct op *op);
 int op_create_modes(const struct op *op);
 

@@ -269,6 +269,7 @@ static const struct {
 	[OP_LINK_UP] = { "link_up", op_link_up, 1, 0 },
 	[OP_CREATE_MODES] = { "create_modes", op_create_modes, 2, 0 },
 	[OP_UMOUNT] = { "umount", op_umount, 3, 0 },
+	[OP_SECCOMP] = { "seccomp", op_seccomp, 6, 0 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
 #include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -209,6 +211,57 @@ int op_find_exec(const struct op *op)
 	return FAIL;
 }
 
+/*
+ * linux.seccomp: the plan's BPF, armed here and loaded by op_exec right before execve, so the
+ * container's profile never sees a call of ours but the execve. Without no_new_privs the kernel
+ * wants CAP_SYS_ADMIN for the load: the plan then keeps it until here and `set caps` gives the
+ * process its real sets right after the load (that capset is the one call the profile must allow).
+ */
+static struct {
+	struct sock_fprog prog;
+	unsigned flags;
+	int set_caps;
+	uint64_t caps[3];
+} g_seccomp;
+
+int op_seccomp(const struct op *op)
+{
+	size_t len = op->len[0];
+	if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		errno = EINVAL;
+		return FAIL;
+	}
+	/* the field's bytes are not aligned for struct sock_filter */
+	struct sock_filter *insns = malloc(len);
+	if (!insns)
+		return FAIL;
+	memcpy(insns, op->field[0], len);
+	g_seccomp.prog.filter = insns;
+	g_seccomp.prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+	g_seccomp.flags = (unsigned)f_u64(op, 1);
+	g_seccomp.set_caps = f_u64(op, 2) != 0;
+	for (int i = 0; i < 3; i++)
+		g_seccomp.caps[i] = f_u64(op, 3 + (uint32_t)i);
+	return OK;
+}
+
+static int load_seccomp(void)
+{
+	if (!g_seccomp.prog.filter)
+		return OK;
+	TRY("seccomp", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, g_seccomp.flags, &g_seccomp.prog));
+	if (g_seccomp.set_caps) {
+		uint64_t e = g_seccomp.caps[0], p = g_seccomp.caps[1], i = g_seccomp.caps[2];
+		struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+		struct __user_cap_data_struct data[2] = {
+			{ .effective = (uint32_t)e, .permitted = (uint32_t)p, .inheritable = (uint32_t)i },
+			{ .effective = (uint32_t)(e >> 32), .permitted = (uint32_t)(p >> 32), .inheritable = (uint32_t)(i >> 32) },
+		};
+		TRY("capset (after seccomp)", syscall(SYS_capset, &hdr, data));
+	}
+	return OK;
+}
+
 int op_exec(const struct op *op)
 {
 	uint32_t argc = (uint32_t)f_u64(op, 0);
@@ -224,6 +277,12 @@ int op_exec(const struct op *op)
 	CALL("execve");
 	if (!g_exec_path) {
 		errno = ENOENT;
+		return FAIL;
+	}
+	if (load_seccomp() == FAIL) {
+		int e = errno;
+		dprintf(2, "hako: %s: %s\n", g_call, strerror(e));
+		errno = e;
 		return FAIL;
 	}
 	execve(g_exec_path, argv, envp);

@@ -70,7 +70,8 @@ enum opcode {
 	OP_LINK_UP = 41,      /* interface name */
 	OP_CREATE_MODES = 42, /* dir mode, file mode */
 	OP_UMOUNT = 43,       /* host path, umount2 flags, missing ok */
-	OP_MAX = 44,
+	OP_SECCOMP = 44,      /* BPF bytes, seccomp(2) flags, set caps after, effective, permitted, inheritable */
+	OP_MAX = 45,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

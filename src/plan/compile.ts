@@ -2,13 +2,13 @@
 // init perform. Pure: no fs, no syscalls; host facts come in through ctx.hostFacts.
 // The order follows runc 1.1 (nsexec.c, rootfs_linux.go, standard_init_linux.go) unless noted.
 import { posix } from 'node:path';
-import { ConfigError, HakoError, NotImplementedError } from '../errors.ts';
+import { configError, HakoError, NotImplementedError } from '../errors.ts';
 import { CAPABILITIES, RLIMITS } from '../spec/capabilities.ts';
 import type { LinuxIDMapping, Mount, Process, Spec } from '../spec/types.ts';
 import { CLONE, MNT_DETACH, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
 import { bindAttributes, parseMountOptions } from './mount-options.ts';
 import { CREATE, EXISTS, NSLOTS, type OpArgs, type OpName, type Stage } from './protocol.ts';
-import type { HostFacts, Plan, PlanContext, Step } from './types.ts';
+import type { HostFacts, Plan, PlanContext, SeccompFilter, Step } from './types.ts';
 
 /** fd slots in the executor (see protocol.ts). */
 // HOST: a plain host path; PROC (write_file only): a path below a fresh procfs instance the
@@ -63,10 +63,6 @@ const ROOTFS_PROPAGATION: Readonly<Record<string, { setup?: Propagation; final?:
 
 // runc mounts the tmpfs that holds cgroup v1 hierarchies with these.
 const CGROUP_V1_FLAGS = MS.MS_NOEXEC | MS.MS_NOSUID | MS.MS_NODEV;
-
-function configError(field: string, words: string): ConfigError {
-  return new ConfigError([`config.json: ${field}: ${words}`]);
-}
 
 /** The idmap text the kernel takes: one `inside outside count` line per range. */
 export function idMapText(maps: readonly LinuxIDMapping[]): string {
@@ -253,7 +249,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   for (const kind of ['createContainer', 'startContainer'] as const) {
     if (hooks[kind]?.length) throw new NotImplementedError(`hooks.${kind} (hooks run inside the container)`);
   }
-  if (linux.seccomp !== undefined) throw new NotImplementedError('linux.seccomp');
+  if (linux.seccomp !== undefined && !ctx.seccomp) throw new HakoError('linux.seccomp: the filter must be built before the plan (buildSeccompFilter)');
   if (linux.intelRdt !== undefined) {
     // "If intelRdt is set and no mounted resctrl pseudo-filesystem is available in the runtime mount
     // namespace, the runtime MUST generate an error" (runc 1.1.5 accepts a closID alone and ignores it).
@@ -299,7 +295,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   });
   // The root's own propagation, last of the mounts (an unbindable root can't be a bind source).
   if (prop.final) propagate(S.ROOT, '/', prop.final);
-  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless, waitFifo: true }, warnings);
+  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless, waitFifo: true, seccomp: linux.seccomp === undefined ? undefined : ctx.seccomp }, warnings);
   for (const [field, why] of [
     ['linux.mountLabel', 'SELinux is not supported'],
     ['linux.personality', 'not supported yet'],
@@ -385,6 +381,7 @@ export interface FinishOptions {
   rootless: boolean;
   /** create: the process waits on the exec fifo after `ready`; exec: it runs at once. */
   waitFifo: boolean;
+  seccomp?: SeccompFilter;
 }
 
 /**
@@ -413,16 +410,29 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
   if (!opts.rootless) b.add('init', 'process.user.additionalGids', 'setgroups', { gids: [...(proc.user?.additionalGids ?? [])] });
   b.add('init', 'process.user', 'setid', { uid, gid });
   b.add('init', 'process.user', 'keepcaps', { on: 0 });
-  b.add('init', 'process.capabilities', 'capset', {
+  const sets = {
     effective: capMask(caps.effective, 'process.capabilities.effective', warnings),
     permitted: capMask(caps.permitted, 'process.capabilities.permitted', warnings),
     inheritable: capMask(caps.inheritable, 'process.capabilities.inheritable', warnings),
+  };
+  // The seccomp filter is loaded right before execve. Without no_new_privs that load needs
+  // CAP_SYS_ADMIN: the process keeps it until then and gets its real sets right after the load.
+  const keepAdmin = opts.seccomp !== undefined && !proc.noNewPrivileges;
+  const admin = 2 ** CAPABILITIES.CAP_SYS_ADMIN!;
+  const withAdmin = (mask: number) => (keepAdmin ? Number(BigInt(mask) | BigInt(admin)) : mask);
+  b.add('init', keepAdmin ? 'process.capabilities (CAP_SYS_ADMIN kept until seccomp is loaded)' : 'process.capabilities', 'capset', {
+    ...sets,
+    effective: withAdmin(sets.effective),
+    permitted: withAdmin(sets.permitted),
   });
   if (caps.ambient?.length) b.add('init', 'process.capabilities.ambient', 'ambient', { raise: capMask(caps.ambient, 'process.capabilities.ambient', warnings) });
   b.add('init', 'process.cwd', 'chdir', { path: posix.join('/', proc.cwd) });
   b.add('init', `process.args[0] ${JSON.stringify(args[0])}`, 'find_exec', { candidates: execCandidates(args[0]!, env) });
   b.add('init', 'ready', 'ready', {});
   if (opts.waitFifo) b.add('init', 'exec fifo', 'wait_fifo', { slot: SLOT.FIFO });
+  if (opts.seccomp) {
+    b.add('init', 'linux.seccomp (loaded right before execve)', 'seccomp', { filter: opts.seccomp.bpf, flags: opts.seccomp.flags, setCaps: keepAdmin ? 1 : 0, ...sets });
+  }
   b.add('init', 'process.args', 'exec', { args: [...args], env: [...env] });
 
   for (const [key, why] of [

@@ -2,7 +2,8 @@
 //   <index> <stage> <label>: <op> <name>=<value> …   flags by name, modes in octal, slots by role.
 import { CAPABILITY_NAMES, RLIMITS } from '../spec/capabilities.ts';
 import { CLONE, MOUNT_ATTR, MS, O, RLIM_INFINITY, S_IF, flagNames } from './constants.ts';
-import { OPS, type FieldKind } from './protocol.ts';
+import { CREATE, OPS, type FieldKind } from './protocol.ts';
+import { SECCOMP_FILTER_FLAG } from './seccomp.ts';
 import { SLOT } from './compile.ts';
 import type { Plan, Step } from './types.ts';
 
@@ -49,7 +50,7 @@ const RENDER: Record<string, Render> = {
   recursive: flag,
   foreground: flag,
   on: (v) => (Number(v) ? '1' : '0'),
-  create: one(['none', 'dir', 'file', 'like-source']),
+  create: (v) => `${one(['none', 'dir', 'file', 'like-source'])(Number(v) & 0xff)}${Number(v) & CREATE.NOFOLLOW ? '|nofollow' : ''}`,
   exists: one(['fail', 'ok', 'replace', 'same']),
   attrSet: nonzero(names(MOUNT_ATTR)),
   attrClr: nonzero(names(MOUNT_ATTR)),
@@ -74,6 +75,7 @@ const RENDER_BY_OP: Record<string, Record<string, Render>> = {
   mkfifo: { mode: octal },
   mknod: { mode: fileMode },
   create_modes: { dir: octal, file: octal },
+  seccomp: { setCaps: flag, flags: nonzero(names(SECCOMP_FILTER_FLAG)) },
 };
 
 function show(v: unknown, kind: FieldKind): string {
@@ -82,6 +84,7 @@ function show(v: unknown, kind: FieldKind): string {
     return s === '' || /[\s"\\]/.test(s) ? JSON.stringify(s) : s;
   }
   if (kind === 'int') return String(v);
+  if (kind === 'bytes') return `<${(v as Uint8Array).length / 8} BPF instructions>`;
   return `[${(v as unknown[]).map((e) => show(e, kind === 'ints' ? 'int' : 'str')).join(' ')}]`;
 }
 

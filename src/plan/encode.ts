@@ -33,6 +33,7 @@ function fieldsOf(step: Step, where: string): Buffer[] {
     const at = `${where} ${name}`;
     if (kind === 'int') out.push(intField(v as number | bigint, at));
     else if (kind === 'str') out.push(Buffer.from(v as string, 'utf8'));
+    else if (kind === 'bytes') out.push(Buffer.from(v as Uint8Array));
     else {
       const list = v as (number | string)[];
       out.push(intField(list.length, at));

@@ -9,7 +9,7 @@
 // reported on the channel (it is closed on exec), which node reads until EOF.
 import { Builder, becomeNamespaceRoot, connectConsole, finishProcess, joinNamespaces, oomScoreAdj, openTerminal, setUmask, SLOT } from './compile.ts';
 import type { Process } from '../spec/types.ts';
-import type { Plan } from './types.ts';
+import type { Plan, SeccompFilter } from './types.ts';
 
 /** The order namespaces are joined in (runc's nsexec): user, then mount, then the rest. */
 export const EXEC_NAMESPACE_ORDER = ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup', 'time'] as const;
@@ -34,6 +34,8 @@ export interface ExecPlanContext {
   oomScoreAdj?: number;
   /** The id maps deny setgroups (rootless). */
   rootless?: boolean;
+  /** The container's seccomp filter: an exec'd process gets it too, as in runc. */
+  seccomp?: SeccompFilter;
 }
 
 export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
@@ -63,7 +65,7 @@ export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
   // After setns the executor's root is the container's: /dev/ptmx is the container's.
   if (terminal) openTerminal(b, proc, SLOT.HOST, false);
   setUmask(b, proc);
-  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless: ctx.rootless === true, waitFifo: false }, warnings);
+  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless: ctx.rootless === true, waitFifo: false, seccomp: ctx.seccomp }, warnings);
 
   return { steps: b.steps, foreground: ctx.foreground, preserveFds: ctx.preserveFds, warnings };
 }

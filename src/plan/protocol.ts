@@ -33,7 +33,7 @@ export const STAGE_MSG: Readonly<Record<Stage, number>> = Object.freeze({
   init: MSG.OP_INIT,
 });
 
-export type FieldKind = 'int' | 'str' | 'ints' | 'strs';
+export type FieldKind = 'int' | 'str' | 'bytes' | 'ints' | 'strs';
 
 /** Fields, in wire order. */
 type Fields = Readonly<Record<string, FieldKind>>;
@@ -111,6 +111,10 @@ export const OPS = {
   link_up: { code: 41, fields: { name: 'str' } },
   umount: { code: 43, fields: { path: 'str', flags: 'int', missingOk: 'int' } },
   create_modes: { code: 42, fields: { dir: 'int', file: 'int' } },
+  seccomp: {
+    code: 44,
+    fields: { filter: 'bytes', flags: 'int', setCaps: 'int', effective: 'int', permitted: 'int', inheritable: 'int' },
+  },
 } as const satisfies Record<string, { code: number; fields: Fields }>;
 
 export type OpName = keyof typeof OPS;
@@ -119,9 +123,11 @@ type KindType<K> = K extends 'int'
   ? number | bigint
   : K extends 'str'
     ? string
-    : K extends 'ints'
-      ? number[]
-      : string[];
+    : K extends 'bytes'
+      ? Uint8Array
+      : K extends 'ints'
+        ? number[]
+        : string[];
 
 /** The arguments of an op, by field name. */
 export type OpArgs<N extends OpName> = { -readonly [F in keyof (typeof OPS)[N]['fields']]: KindType<(typeof OPS)[N]['fields'][F]> };

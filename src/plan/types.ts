@@ -41,7 +41,16 @@ export interface HostFacts {
 }
 
 /** What isn't in config.json. */
+/** linux.seccomp built into BPF (src/linux/seccomp.ts) before the plan is compiled. */
+export interface SeccompFilter {
+  bpf: Uint8Array;
+  /** seccomp(2) SECCOMP_SET_MODE_FILTER flags */
+  flags: number;
+}
+
 export interface PlanContext {
+  /** linux.seccomp's filter: required when the config has linux.seccomp. */
+  seccomp?: SeccompFilter;
   bundle: string;
   /** Absolute. */
   rootfs: string;

@@ -6,7 +6,8 @@ import type { CreateOptions } from './options.ts';
 import type { Context } from './context.ts';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
 import { HakoError } from '../errors.ts';
-import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext } from '../plan/index.ts';
+import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext, type SeccompFilter } from '../plan/index.ts';
+import { seccompFilter } from './seccomp.ts';
 import { readHostFacts } from '../plan/host-facts.ts';
 import { loadConfig } from '../spec/load.ts';
 import type { Spec } from '../spec/types.ts';
@@ -61,8 +62,10 @@ function planContext(
   foreground: boolean,
   id: string,
   cgroups: CgroupManager | undefined,
+  seccomp: SeccompFilter | undefined,
 ): PlanContext {
   return {
+    seccomp,
     containerId: id,
     hostFacts: hostFacts(config, cgroups),
     bundle,
@@ -88,9 +91,10 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
   const bundle = resolve(flags.bundle);
   const config = await loadConfig(bundle);
   checkConsole(config, flags, foreground);
+  const seccomp = await seccompFilter(config, logger);
 
   if (flags.dryRun) {
-    const plan = compilePlan(config, planContext(config, bundle, store.dir(id), flags, foreground, id, undefined));
+    const plan = compilePlan(config, planContext(config, bundle, store.dir(id), flags, foreground, id, undefined, seccomp));
     process.stdout.write(describePlan(plan));
     return undefined;
   }
@@ -129,7 +133,7 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
         logger.warn(`linux.resources: ${warning}`);
       }
 
-      const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups));
+      const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups, seccomp));
       for (const warning of plan.warnings) logger.warn(warning);
       const cg = cgroups;
       // A hook's own error says more than the sync step's errno: keep it and throw it instead.

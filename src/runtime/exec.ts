@@ -19,6 +19,7 @@ import type { Context } from './context.ts';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/index.ts';
 import { ConfigError, HakoError, describeSystemError } from '../errors.ts';
 import { compileExecPlan, EXEC_NAMESPACE_ORDER, type ExecNamespaceType } from '../plan/index.ts';
+import { seccompFilter } from './seccomp.ts';
 import { parseJson } from '../spec/json.ts';
 import { validateProcess } from '../spec/load.ts';
 import type { Process } from '../spec/types.ts';
@@ -55,6 +56,7 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
   checkPreservedFds(flags.preserveFds);
   const cgroups = execCgroups(record, flags.cgroups);
   const namespaces = initNamespaces(init);
+  const seccomp = await seccompFilter(record.config, logger); // the container's filter, as runc
 
   const foregroundTerminal = proc.terminal === true && !flags.detach && flags.consoleSocket === undefined;
   const terminal = foregroundTerminal ? await TerminalProxy.forProcess() : undefined;
@@ -71,6 +73,7 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
       foreground: !flags.detach,
       noNewKeyring: record.noNewKeyring === true,
       oomScoreAdj: record.config.process?.oomScoreAdj,
+      seccomp,
     });
     for (const warning of plan.warnings) logger.warn(warning);
     launched = await launchPlan(plan, {

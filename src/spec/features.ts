@@ -4,7 +4,7 @@
 // this table in the same change, and the features test checks the output against the schema.
 import { MAPPED_MOUNT_OPTIONS } from '../plan/mount-options.ts';
 import { CAPABILITY_NAMES } from './capabilities.ts';
-import type { Features, LinuxNamespaceType } from './types.ts';
+import type { Features, LinuxNamespaceType, SeccompFeatures } from './types.ts';
 
 export const supported = {
   ociVersionMin: '1.0.0',
@@ -16,7 +16,7 @@ export const supported = {
   namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'] as LinuxNamespaceType[],
   capabilities: CAPABILITY_NAMES,
   cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-  seccomp: false,
+  // linux.seccomp: what this host's libseccomp and kernel support is asked at run time (seccompFeatures)
   apparmor: false,
   selinux: false,
   intelRdt: false,
@@ -24,8 +24,8 @@ export const supported = {
   netDevices: false,
 };
 
-/** The features document, from `supported`. */
-export function featuresDocument(): Features {
+/** The features document, from `supported` and what seccompFeatures() found on this host. */
+export function featuresDocument(seccomp: SeccompFeatures = { enabled: false }): Features {
   return {
     ociVersionMin: supported.ociVersionMin,
     ociVersionMax: supported.ociVersionMax,
@@ -35,7 +35,7 @@ export function featuresDocument(): Features {
       namespaces: [...supported.namespaces],
       capabilities: [...supported.capabilities],
       cgroup: { ...supported.cgroup },
-      seccomp: { enabled: supported.seccomp },
+      seccomp,
       apparmor: { enabled: supported.apparmor },
       selinux: { enabled: supported.selinux },
       intelRdt: { enabled: supported.intelRdt },

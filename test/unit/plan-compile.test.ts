@@ -389,7 +389,7 @@ describe('compilePlan', () => {
     expect(() => compilePlan(spec((s) => s.mounts!.push({ destination: '/t', type: 'tmpfs', options: ['tmpcopyup'] })), ctx())).toThrow(
       'mounts[7] /t: tmpcopyup: copying the image content into a tmpfs (tmpcopyup) is not supported',
     );
-    expect(() => compilePlan(spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), ctx())).toThrow(NotImplementedError);
+    expect(() => compilePlan(spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), ctx())).toThrow(/filter must be built/);
     expect(() => compilePlan(spec((s) => (s.hooks = { createContainer: [{ path: '/x' }] })), ctx())).toThrow(NotImplementedError);
     expect(() => compilePlan(spec((s) => delete s.process), ctx())).toThrow(ConfigError);
     expect(() => compilePlan(spec((s) => s.mounts!.push({ destination: '/x', options: ['bind'] })), ctx())).toThrow('config.json: mounts[7].source: is required for a bind mount');

@@ -19,7 +19,7 @@ describe('featuresDocument', () => {
     expect(doc.linux?.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
     expect(doc.linux?.capabilities).toEqual(CAPABILITY_NAMES);
     expect(doc.linux?.capabilities).toEqual(expect.arrayContaining(['CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE']));
-    expect(doc.linux?.seccomp).toEqual({ enabled: false });
+    expect(doc.linux?.seccomp).toEqual({ enabled: false }); // without what seccompFeatures() found
     expect(doc.linux?.apparmor).toEqual({ enabled: false });
     expect(doc.linux?.selinux).toEqual({ enabled: false });
     expect(doc.linux?.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: false });
@@ -34,5 +34,21 @@ describe('featuresDocument', () => {
   it('copies the table, so callers cannot change it', () => {
     featuresDocument().mountOptions!.push('idmap');
     expect(featuresDocument().mountOptions).not.toContain('idmap');
+  });
+});
+
+describe('seccompFeatures (this host: libseccomp2 and the kernel asked for real)', () => {
+  it("reports this libseccomp's actions, operators and architectures, and the flags the kernel takes", async () => {
+    const { seccompFeatures } = await import('../../src/linux/seccomp.ts');
+    const s = await seccompFeatures();
+    expect(s.enabled).toBe(true);
+    expect(s.actions).toEqual(expect.arrayContaining(['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_LOG']));
+    expect(s.actions).not.toContain('SCMP_ACT_NOTIFY'); // not handed to an agent yet
+    expect(s.operators).toHaveLength(7);
+    expect(s.archs).toEqual(expect.arrayContaining(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_AARCH64']));
+    expect(s.knownFlags).toEqual(expect.arrayContaining(['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW']));
+    expect(s.supportedFlags).toEqual(expect.arrayContaining(['SECCOMP_FILTER_FLAG_LOG']));
+    const doc = featuresDocument(s);
+    expect(validateFeatures(doc)).toEqual(doc);
   });
 });

@@ -6,6 +6,7 @@ export function defineFeaturesCommand(program: Command): void {
     .description('show the enabled features (runtime-spec features document)')
     .action(async () => {
       const { featuresDocument } = await import('../../spec/features.ts');
-      process.stdout.write(`${JSON.stringify(featuresDocument(), null, '    ')}\n`);
+      const { seccompFeatures } = await import('../../linux/seccomp.ts');
+      process.stdout.write(`${JSON.stringify(featuresDocument(await seccompFeatures()), null, '    ')}\n`);
     });
 }
