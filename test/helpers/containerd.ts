@@ -19,10 +19,10 @@ function sha256(data: Buffer | string): string {
 
 /**
  * Writes an OCI image archive (the layout of image-spec's image-layout.md, tarred) of a busybox
- * rootfs: one uncompressed layer, `sh` as command. `name` goes into the index annotation that
+ * rootfs: one uncompressed layer, `cmd` as command. `name` goes into the index annotation that
  * `ctr image import` names the image after.
  */
-export function busyboxImageArchive(dir: string, name: string): string {
+export function busyboxImageArchive(dir: string, name: string, cmd: string[] = ['sh']): string {
   const layout = join(dir, 'layout');
   const blobs = join(layout, 'blobs/sha256');
   mkdirSync(blobs, { recursive: true });
@@ -42,7 +42,7 @@ export function busyboxImageArchive(dir: string, name: string): string {
     JSON.stringify({
       architecture,
       os: 'linux',
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd },
       rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layerBytes)}`] },
     }),
   );
@@ -119,22 +119,68 @@ export interface Containerd {
   stop(): Promise<void>;
 }
 
-/** Starts containerd with everything under a new temp folder and waits until it answers. */
-export async function startContainerd(): Promise<Containerd> {
+/**
+ * A runtime handler of containerd's CRI plugin (what a Kubernetes RuntimeClass names): the runc
+ * shim calling `binary`, with its state under `root` when given. docs/ENGINES.md shows this text
+ * for ('hako', '/usr/local/bin/hako') (test/unit/engines-docs.test.ts checks it).
+ */
+export function criRuntimeToml(name: string, binary: string, root?: string): string {
+  const table = `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${name}`;
+  return [
+    `[${table}]`,
+    '  runtime_type = "io.containerd.runc.v2"',
+    `[${table}.options]`,
+    `  BinaryName = "${binary}"`,
+    ...(root ? [`  Root = "${root}"`] : []),
+    '',
+  ].join('\n');
+}
+
+export interface CriOptions {
+  /** runtime handlers: name, binary, state root */
+  runtimes: [name: string, binary: string, root: string][];
+  /** the pod sandbox ("pause") image, imported beforehand into the k8s.io namespace */
+  sandboxImage: string;
+}
+
+/**
+ * Starts containerd with everything under a new temp folder and waits until it answers. Its CRI
+ * plugin is off, or on with `cri`'s runtime handlers (no CNI configuration: pods use the host's
+ * network; the exec streaming server on 127.0.0.1, a free port).
+ */
+export async function startContainerd(opts: { cri?: CriOptions } = {}): Promise<Containerd> {
   const sharedBefore = SHARED_RUN_DIRS.filter((d) => existsSync(d));
   const dir = mkdtempSync(join(tmpdir(), 'hako-test-containerd-'));
   const socket = join(dir, 'containerd.sock');
+  const cri = opts.cri;
+  if (cri) mkdirSync(join(dir, 'cni'));
   writeFileSync(
     join(dir, 'config.toml'),
     [
       'version = 2',
       `root = "${dir}/root"`,
       `state = "${dir}/state"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      ...(cri ? [] : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
       '[grpc]',
       `  address = "${socket}"`,
       '[ttrpc]',
       `  address = "${socket}.ttrpc"`,
+      ...(cri
+        ? [
+            '[plugins."io.containerd.grpc.v1.cri"]',
+            `  sandbox_image = "${cri.sandboxImage}"`,
+            '  stream_server_address = "127.0.0.1"',
+            '  stream_server_port = "0"',
+            // the pause container asks for oom_score_adj -998, which needs CAP_SYS_RESOURCE (not granted on
+            // this host, to runc neither): no lower than containerd's own
+            '  restrict_oom_score_adj = true',
+            '[plugins."io.containerd.grpc.v1.cri".cni]',
+            `  conf_dir = "${dir}/cni"`,
+            '[plugins."io.containerd.grpc.v1.cri".containerd]',
+            `  default_runtime_name = "${cri.runtimes[0]![0]}"`,
+            ...cri.runtimes.map(([name, binary, root]) => criRuntimeToml(name, binary, root)),
+          ]
+        : []),
       '',
     ].join('\n'),
   );
