@@ -85,8 +85,12 @@ export function findJsonFault(text: string): JsonFault | undefined {
       i++;
     }
   };
+  // Sticky: matched where the scanner is, without copying the rest of the text (a slice per number
+  // made a 2 MB array of numbers take 1.6 s).
+  const numberAt = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
   const number = () => {
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i));
+    numberAt.lastIndex = i;
+    const m = numberAt.exec(text);
     if (!m || m[0] === '-') fail(i, 'invalid number');
     i += m![0].length;
     if (i < text.length && /[0-9.eE+-]/.test(text[i]!)) fail(i, 'invalid number');
