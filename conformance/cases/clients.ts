@@ -1,7 +1,7 @@
 // What containerd's shim, conmon and docker rely on beyond runtime.md (see /work/shared/clients/RECIPE.md):
 // pid-file format, reparenting to a subreaper, stdio and fd inheritance, --console-socket, JSON log
 // lines, error words, ps --format json, kill --all, delete --force, exec, pause/resume, update.
-import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Case, CaseContext, Container } from '../lib/case.ts';
 import { errorClass, sleep } from '../lib/case.ts';
@@ -379,6 +379,29 @@ export const clientCases: Case[] = [
       const c = await t.startContainer(t.bundle(['exit:0']));
       await c.waitStatus('stopped');
       t.errors(await t.exec(c.id, [], ['/bin/probe', 'exit:0']), 'exec in a stopped container');
+    },
+  },
+  {
+    name: 'clients/exec-cgroup-join-fails',
+    section: 'runc-cli',
+    spec: 'exec --cgroup into a sub-cgroup the process cannot join (an empty v1 cpuset) fails, saying "adding pid" as runc does',
+    async run(t) {
+      const mount = t.host.cgroupV1.get('cpuset') ?? t.skip('no cgroup v1 cpuset hierarchy on this host');
+      const c = await t.startContainer(t.bundle(['sleep']));
+      await c.waitStatus('running');
+      const sub = join(mount, t.cgroupsPath(c.id), 'empty');
+      mkdirSync(sub);
+      t.defer(() => {
+        try {
+          rmdirSync(sub);
+        } catch {
+          // removed with the container's cgroup
+        }
+      });
+      if (readFileSync(join(sub, 'cpuset.cpus'), 'utf8').trim() !== '') t.skip('a new cpuset cgroup is not empty here (cgroup.clone_children)');
+      const r = await t.exec(c.id, ['--cgroup', 'cpuset:empty'], ['/bin/probe', 'exit:0']);
+      t.errors(r, 'exec into an empty cpuset sub-cgroup');
+      t.check(/adding pid/.test(r.stderr), `the error must say "adding pid": ${r.stderr.trim()}`);
     },
   },
   {

@@ -144,4 +144,33 @@ export const deviceCases: Case[] = [
       t.check(!list.includes('c 4:64'), `devices.list must not allow c 4:64: ${JSON.stringify(list)}`);
     },
   },
+  {
+    name: 'devices/cgroup-access-forms',
+    section: 'config-linux.md#allowed-device-list',
+    spec: 'access: a composition of r, w and m, in any order, repeated or not (runc 1.1.5 accepts them all); an empty access is an error',
+    needs: ['cgroup-v1:devices'],
+    async run(t) {
+      const b = t.bundle(['pid', 'print', 'sleep'], (s) => {
+        s.linux!.resources!.devices = [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 4, minor: 64, access: 'mrw' },
+          { allow: true, type: 'c', major: 4, minor: 65, access: 'rrw' },
+          { allow: true, type: 'c', major: 4, minor: 66, access: 'rwmrwm' },
+          { allow: true, type: 'c', major: 4, minor: 67, access: 'wm' },
+        ];
+      });
+      const c = await t.startContainer(b);
+      await c.report();
+      const list = readFileSync(join(t.host.cgroupV1.get('devices') as string, t.cgroupsPath(c.id), 'devices.list'), 'utf8');
+      for (const line of ['c 4:64 rwm', 'c 4:65 rw', 'c 4:66 rwm', 'c 4:67 wm']) {
+        t.check(list.split('\n').includes(line), `devices.list must hold ${line}: ${JSON.stringify(list)}`);
+      }
+      const bad = await t.tryCreate(
+        t.bundle(['sleep'], (s) => {
+          s.linux!.resources!.devices = [{ allow: true, type: 'c', major: 4, minor: 64, access: '' }];
+        }),
+      );
+      t.errors(bad.createResult!, 'create with an empty device access');
+    },
+  },
 ];

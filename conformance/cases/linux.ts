@@ -1,8 +1,9 @@
 // config-linux.md: sysctl, maskedPaths, readonlyPaths, personality, intelRdt, cgroups (v1 here; v2 core where
 // the host shows it) and seccomp (errno, kill, argument filters, SCMP_ACT_NOTIFY with listenerPath).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Case, CaseContext, Container } from '../lib/case.ts';
+import { hostMounts } from '../lib/host.ts';
 import { asAttempt, parseStatus } from '../lib/probe.ts';
 import type { Spec } from '../lib/spec.ts';
 
@@ -312,6 +313,89 @@ export const linuxCases: Case[] = [
       const file = join(t.host.cgroupV2 as string, t.cgroupsPath(c.id), 'hugetlb.2MB.max');
       t.check(existsSync(file), `create accepted the unified hugetlb limit, so ${file} must exist`);
       if (existsSync(file)) t.equal(readFileSync(file, 'utf8').trim(), '4194304', 'hugetlb.2MB.max');
+    },
+  },
+  {
+    name: 'cgroups/cpuset-empty-parent',
+    section: 'config-linux.md#cpu',
+    spec: 'a cpuset parent that exists with empty cpuset.cpus/mems: the runtime copies the values down into every empty ancestor (runc) so the container can join',
+    needs: ['cgroup-v1:cpuset'],
+    async run(t) {
+      const mount = t.host.cgroupV1.get('cpuset') as string;
+      const id = t.newId('cs');
+      // The run's own parent keeps working cpuset values (other cases use it)...
+      const session = dirname(join(mount, t.cgroupsPath(id)));
+      if (!existsSync(session)) {
+        mkdirSync(session, { recursive: true });
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(session, f), readFileSync(join(mount, f), 'utf8').trim());
+      }
+      // ...and <parent>/<id> is made by hand below it (a new v1 cpuset cgroup starts empty), the container below that.
+      const parent = join(mount, t.cgroupsPath(id));
+      mkdirSync(parent);
+      t.defer(() => {
+        // runc 1.1.5 leaves the parents it made in the other hierarchies: remove every empty <parent>.
+        for (const m of hostMounts()) {
+          if (!m.mountPoint.startsWith('/sys/fs/cgroup') || (m.fsType !== 'cgroup' && m.fsType !== 'cgroup2')) continue;
+          try {
+            rmdirSync(join(m.mountPoint, t.cgroupsPath(id)));
+          } catch {
+            // not there, or not empty: the leak check says so
+          }
+        }
+      });
+      const empty = readFileSync(join(parent, 'cpuset.cpus'), 'utf8').trim() === '';
+      if (!empty) t.skip(`a new cpuset cgroup is not empty here (cgroup.clone_children): ${parent}`);
+      const b = t.bundle(['pid', 'print', 'exit:0'], (s) => {
+        s.linux!.cgroupsPath = `${t.cgroupsPath(id)}/inner`;
+      });
+      const c = await t.startContainer(b, { id });
+      await c.report();
+      await c.waitStatus('stopped');
+      t.check(readFileSync(join(parent, 'cpuset.cpus'), 'utf8').trim() !== '', 'the empty parent must have been given cpuset.cpus');
+      t.check(readFileSync(join(parent, 'cpuset.mems'), 'utf8').trim() !== '', 'the empty parent must have been given cpuset.mems');
+      t.ok(await c.delete(), 'delete');
+    },
+  },
+  {
+    name: 'cgroups/frozen-cgroup-errors',
+    section: 'config-linux.md#control-groups',
+    spec: 'a container cgroup that is already frozen: create fails at once ("container\'s cgroup unexpectedly frozen", runc) instead of hanging',
+    needs: ['cgroup-v1:freezer'],
+    async run(t) {
+      await t.control();
+      const id = t.newId('frz');
+      const dir = join(t.host.cgroupV1.get('freezer') as string, t.cgroupsPath(id));
+      mkdirSync(dir, { recursive: true });
+      t.defer(() => {
+        if (!existsSync(dir)) return;
+        writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+        rmdirSync(dir);
+      });
+      writeFileSync(join(dir, 'freezer.state'), 'FROZEN');
+      const c = await t.tryCreate(t.bundle(['sleep']), { id, timeoutMs: 10_000 });
+      t.errors(c.createResult!, 'create in a frozen cgroup');
+      t.check(/unexpectedly frozen/.test(c.createResult!.stderr), `the error must say the cgroup is frozen: ${c.createResult!.stderr.trim()}`);
+    },
+  },
+  {
+    name: 'cgroups/missing-controller-errors',
+    section: 'config-linux.md#control-groups',
+    spec: 'The runtime MUST generate an error when the configuration refers to a cgroup controller that is not present (hugepageLimits, network.classID, network.priorities)',
+    async run(t) {
+      const pureV2 = t.host.cgroupV1.size === 0;
+      const missing = (v1: string, v2: string | undefined) => !t.host.cgroupV1.has(v1) && !(pureV2 && v2 !== undefined && t.host.cgroupV2Controllers.includes(v2));
+      const tries: [string, string, string | undefined, Record<string, unknown>][] = [
+        ['hugepageLimits', 'hugetlb', 'hugetlb', { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }] }],
+        ['network.classID', 'net_cls', undefined, { network: { classID: 1048577 } }],
+        ['network.priorities', 'net_prio', undefined, { network: { priorities: [{ name: 'lo', priority: 1 }] } }],
+      ];
+      const run = tries.filter(([, v1, v2]) => missing(v1, v2));
+      if (run.length === 0) t.skip('this host has hugetlb, net_cls and net_prio');
+      await t.control();
+      for (const [field, , , resources] of run) {
+        const c = await t.tryCreate(t.bundle(['sleep'], (s) => Object.assign(s.linux!.resources!, resources)));
+        t.errors(c.createResult!, `create with ${field} on a host without its controller`);
+      }
     },
   },
   {

@@ -151,7 +151,8 @@ export function writePid(dir: string, pid: number): void {
         sleepSync(30);
         continue;
       }
-      throw new HakoError(`cgroup: add pid ${pid} to ${file}: ${describeSystemError(err)}`, { cause: err });
+      // runc's words ("error adding pid N to cgroups"), which users and tests match.
+      throw new HakoError(`cgroup: adding pid ${pid} to ${file}: ${describeSystemError(err)}`, { cause: err });
     }
   }
 }

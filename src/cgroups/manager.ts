@@ -63,7 +63,8 @@ export class Manager implements CgroupManager {
     // A cgroup that already holds processes is shared (runc warns and goes on; the caller warns):
     // those processes are remembered as not the container's.
     this.foreignNow();
-    if (this.exists() && this.isFrozen()) throw new HakoError(`container's cgroup unexpectedly frozen`);
+    // Not behind exists(): that looks at one hierarchy (unified on a hybrid host), the freezer dir may exist alone (runc).
+    if (this.isFrozen()) throw new HakoError(`container's cgroup unexpectedly frozen`);
     const before = this.createdDirs.length;
     try {
       this.v1?.create(this.createdDirs);

@@ -1,6 +1,7 @@
 // linux.resources → cgroup files. One function per controller, v1 and v2 side by side, so the
-// two stay comparable. Every write error names the config field; settings a host cannot enforce
-// come back as warnings (the runtime decides whether to log or refuse).
+// two stay comparable. Every write error names the config field, and so does a value for a
+// controller the host does not have (the spec says MUST); what a kernel merely ignores or
+// deprecates comes back as a warning (the runtime decides whether to log or refuse).
 
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -74,15 +75,20 @@ export function applyV1(
 ): string[] {
   const warnings: string[] = [];
   if (r.unified && Object.keys(r.unified).length > 0) {
-    throw new HakoError(`${FIELD}.unified: cgroup v2 files cannot be set on a cgroup v1 host`);
+    // runc's words (cgroups.ErrV1NoUnified).
+    throw new HakoError(`${FIELD}.unified: invalid configuration: cannot use unified on cgroup v1`);
   }
-  const need = (controller: string, field: string): string | undefined => {
+  // A value for a controller this host does not have: an error naming the field (runc: "cannot set
+  // <controller> limit"), never a silent or logged no-op. Values that ask for nothing pass.
+  const need = (controller: string, field: string, value: unknown): string | undefined => {
     const d = paths[controller];
-    if (!d) warnings.push(`${FIELD}.${field}: not enforced: no ${controller} cgroup hierarchy is mounted`);
+    if (!d && asksFor(value)) {
+      throw new HakoError(`${FIELD}.${field}: cannot set: no ${controller} cgroup hierarchy is mounted on this host`);
+    }
     return d;
   };
   if (r.cpu && (r.cpu.cpus || r.cpu.mems)) {
-    const d = need('cpuset', 'cpu.cpus');
+    const d = need('cpuset', r.cpu.cpus ? 'cpu.cpus' : 'cpu.mems', true);
     if (d && r.cpu.cpus) set(d, 'cpuset.cpus', r.cpu.cpus, 'cpu.cpus');
     if (d && r.cpu.mems) set(d, 'cpuset.mems', r.cpu.mems, 'cpu.mems');
   }
@@ -92,38 +98,51 @@ export function applyV1(
     applyDevicesV1(d, deviceRules(r.devices ?? [], opts));
   }
   if (r.memory) {
-    const d = need('memory', 'memory');
+    const d = need('memory', 'memory', r.memory);
     if (d) warnings.push(...applyMemoryV1(d, r.memory));
   }
   if (r.cpu) {
-    const d = need('cpu', 'cpu');
+    const d = need('cpu', 'cpu', { ...r.cpu, cpus: undefined, mems: undefined });
     if (d) applyCpuV1(d, r.cpu);
   }
   if (r.pids) {
-    const d = need('pids', 'pids');
+    const d = need('pids', 'pids.limit', r.pids.limit);
     if (d) set(d, 'pids.max', pidsMax(r.pids.limit), 'pids.limit');
   }
   if (r.blockIO) {
-    const d = need('blkio', 'blockIO');
+    const d = need('blkio', 'blockIO', r.blockIO);
     if (d) warnings.push(...applyBlkioV1(d, r.blockIO));
   }
-  for (const h of r.hugepageLimits ?? []) {
-    const d = need('hugetlb', 'hugepageLimits');
-    if (d) set(d, `hugetlb.${h.pageSize}.limit_in_bytes`, String(h.limit), 'hugepageLimits');
-  }
+  (r.hugepageLimits ?? []).forEach((h, i) => {
+    const d = need('hugetlb', `hugepageLimits[${i}]`, true);
+    if (d) set(d, `hugetlb.${h.pageSize}.limit_in_bytes`, String(h.limit), `hugepageLimits[${i}]`);
+  });
   if (r.network?.classID !== undefined) {
-    const d = need('net_cls', 'network.classID');
+    const d = need('net_cls', 'network.classID', r.network.classID);
     if (d) set(d, 'net_cls.classid', String(r.network.classID), 'network.classID');
   }
-  for (const p of r.network?.priorities ?? []) {
-    const d = need('net_prio', 'network.priorities');
-    if (d) set(d, 'net_prio.ifpriomap', `${p.name} ${p.priority}`, 'network.priorities');
-  }
+  (r.network?.priorities ?? []).forEach((p, i) => {
+    const d = need('net_prio', `network.priorities[${i}]`, true);
+    if (d) set(d, 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `network.priorities[${i}]`);
+  });
   if (r.rdma && Object.keys(r.rdma).length > 0) {
-    const d = need('rdma', 'rdma');
+    const d = need('rdma', 'rdma', true);
     if (d) applyRdma(d, r.rdma);
   }
   return [...new Set(warnings)];
+}
+
+/**
+ * Whether a resources value asks for anything: zero, false, empty and negative values (unset or
+ * unlimited in the spec's fields) ask for nothing, so they need no controller.
+ */
+function asksFor(v: unknown): boolean {
+  if (typeof v === 'number') return v > 0;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') return v !== '';
+  if (Array.isArray(v)) return v.length > 0;
+  if (v !== null && typeof v === 'object') return Object.values(v).some(asksFor);
+  return false;
 }
 
 /** The v1 device rules in the order they are written: the config's, then runc's defaults. */
@@ -136,17 +155,23 @@ export function deviceRules(rules: readonly LinuxDeviceCgroup[], opts: ApplyOpti
   return out;
 }
 
-/** `c 1:3 rwm`; type a (all) is written as just `a`. */
-export function deviceRuleLine(rule: LinuxDeviceCgroup, index: number): string {
+/**
+ * `c 1:3 rwm`, read as runc 1.1.5 reads a rule: access must not be empty; r, w and m count in any
+ * order, repeated or not, anything else is ignored (so `mrw`, `rrw` and `rwmrwm` are fine), and the
+ * permissions are written as `rwm` would order them. Type a (every device) is written as just `a`:
+ * the kernel reads any `a` line so, and runc's emulator ignores its numbers and access. undefined:
+ * the rule grants or denies no permission, so it changes nothing and is not written.
+ */
+export function deviceRuleLine(rule: LinuxDeviceCgroup, index: number): string | undefined {
   const type = rule.type ?? 'a';
-  if (!['a', 'b', 'c'].includes(type)) throw new HakoError(`${FIELD}.devices[${index}].type: must be a, b or c`);
+  if (!['a', 'b', 'c'].includes(type)) throw new HakoError(`${FIELD}.devices[${index}].type: must be a, b or c, got ${JSON.stringify(type)}`);
   const access = rule.access ?? '';
-  if (!/^[rwm]{1,3}$/.test(access)) throw new HakoError(`${FIELD}.devices[${index}].access: must be a combination of r, w and m`);
-  if (type === 'a' && rule.major === undefined && rule.minor === undefined && access.length === 3 && new Set(access).size === 3) {
-    return 'a';
-  }
+  if (access === '') throw new HakoError(`${FIELD}.devices[${index}].access: cannot be empty (a combination of r, w and m)`);
+  if (type === 'a') return 'a';
+  const perms = ['r', 'w', 'm'].filter((p) => access.includes(p)).join('');
+  if (perms === '') return undefined;
   const num = (n: number | undefined) => (n === undefined || n < 0 ? '*' : String(n));
-  return `${type === 'a' ? 'a' : type} ${num(rule.major)}:${num(rule.minor)} ${access}`;
+  return `${type} ${num(rule.major)}:${num(rule.minor)} ${perms}`;
 }
 
 /**
@@ -156,7 +181,8 @@ export function deviceRuleLine(rule: LinuxDeviceCgroup, index: number): string {
  */
 function applyDevicesV1(dir: string, rules: LinuxDeviceCgroup[]): void {
   rules.forEach((rule, i) => {
-    set(dir, rule.allow ? 'devices.allow' : 'devices.deny', deviceRuleLine(rule, i), `devices[${i}]`);
+    const line = deviceRuleLine(rule, i);
+    if (line !== undefined) set(dir, rule.allow ? 'devices.allow' : 'devices.deny', line, `devices[${i}]`);
   });
 }
 
@@ -283,16 +309,16 @@ export function applyV2(dir: string, r: LinuxResources, _opts: ApplyOptions = {}
     // TODO(devices-v2): an eBPF BPF_CGROUP_DEVICE program built from the rules (src/linux/bpf).
     warnings.push(`${FIELD}.devices: not enforced on cgroup v2 yet (needs an eBPF device filter)`);
   }
-  for (const h of r.hugepageLimits ?? []) {
-    set(dir, `hugetlb.${h.pageSize}.max`, String(h.limit), 'hugepageLimits');
+  (r.hugepageLimits ?? []).forEach((h, i) => {
+    set(dir, `hugetlb.${h.pageSize}.max`, String(h.limit), `hugepageLimits[${i}]`);
     // Reservations are limited too when the kernel has them (5.7+), as in runc.
     const rsvd = `hugetlb.${h.pageSize}.rsvd.max`;
-    if (has(dir, rsvd)) set(dir, rsvd, String(h.limit), 'hugepageLimits');
-  }
+    if (has(dir, rsvd)) set(dir, rsvd, String(h.limit), `hugepageLimits[${i}]`);
+  });
   if (r.rdma && Object.keys(r.rdma).length > 0) applyRdma(dir, r.rdma);
-  if (r.network && (r.network.classID !== undefined || (r.network.priorities ?? []).length > 0)) {
-    warnings.push(`${FIELD}.network: not enforced: cgroup v2 has no net_cls/net_prio`);
-  }
+  // The spec's MUST: a value for a controller the host does not have is an error.
+  if (asksFor(r.network?.classID)) throw new HakoError(`${FIELD}.network.classID: cannot set: cgroup v2 has no net_cls controller`);
+  if (asksFor(r.network?.priorities)) throw new HakoError(`${FIELD}.network.priorities: cannot set: cgroup v2 has no net_prio controller`);
   for (const [file, value] of Object.entries(r.unified ?? {})) {
     if (value === undefined) continue;
     if (file.includes('/') || file.startsWith('.') || file === '') {

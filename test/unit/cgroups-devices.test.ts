@@ -50,4 +50,19 @@ describe('deviceRules (cgroup v1)', () => {
   it('noDefaultDevices: only the config’s rules', () => {
     expect(deviceRules(config, { noDefaultDevices: true, devices: [{ path: '/dev/x', type: 'c', major: 4, minor: 64 }] })).toEqual(config);
   });
+
+  it('reads access as runc 1.1.5: any order, repeats, unknown letters ignored; empty refused naming the field', () => {
+    const line = (access: string | undefined, type: string = 'c') => deviceRuleLine({ allow: true, type, major: 4, minor: 64, access }, 2);
+    expect(line('rwm')).toBe('c 4:64 rwm');
+    expect(line('mrw')).toBe('c 4:64 rwm');
+    expect(line('rrw')).toBe('c 4:64 rw');
+    expect(line('rwmrwm')).toBe('c 4:64 rwm');
+    expect(line('wm')).toBe('c 4:64 wm');
+    expect(line('rwx')).toBe('c 4:64 rw');
+    expect(line('x')).toBeUndefined(); // no permission: nothing to write
+    expect(line('r', 'a')).toBe('a');
+    expect(() => line('')).toThrow('linux.resources.devices[2].access: cannot be empty (a combination of r, w and m)');
+    expect(() => line(undefined)).toThrow('linux.resources.devices[2].access: cannot be empty');
+    expect(() => line('rwm', 'p')).toThrow('linux.resources.devices[2].type: must be a, b or c, got "p"');
+  });
 });

@@ -206,12 +206,20 @@ describe('a created v2 cgroup', () => {
 
   it('names the config field when a controller file is missing', () => {
     expect(() => m.apply({ hugepageLimits: [{ pageSize: '1GB', limit: 1 }] })).toThrow(
-      /^linux\.resources\.hugepageLimits: .*hugetlb\.1GB\.max does not exist \(controller not available\)$/,
+      /^linux\.resources\.hugepageLimits\[0\]: .*hugetlb\.1GB\.max does not exist \(controller not available\)$/,
     );
     unlinkSync(join(dir, 'memory.swap.max'));
     expect(() => m.apply({ memory: { limit: 1000, swap: 3000 } })).toThrow(/memory\.swap: this host has no swap accounting/);
     // max and 0 are what a host without swap has anyway
     expect(() => m.apply({ memory: { limit: 1000, swap: -1 } })).not.toThrow();
+  });
+
+  it('refuses net_cls/net_prio values, which cgroup v2 does not have, naming the field', () => {
+    expect(() => m.apply({ network: { classID: 1048577 } })).toThrow('linux.resources.network.classID: cannot set: cgroup v2 has no net_cls controller');
+    expect(() => m.apply({ network: { priorities: [{ name: 'lo', priority: 1 }] } })).toThrow(
+      'linux.resources.network.priorities: cannot set: cgroup v2 has no net_prio controller',
+    );
+    expect(m.apply({ network: { classID: 0, priorities: [] } })).toEqual([]);
   });
 
   it('refuses unified keys that are not file names', () => {
