@@ -124,7 +124,7 @@ export async function startDockerd(runtimes: [name: string, binary: string][], i
       }
     }
     try {
-      removeCgroupParent(cgroupParent);
+      await removeCgroupParent(cgroupParent);
     } catch (err) {
       problems.push((err as Error).message);
     }

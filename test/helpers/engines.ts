@@ -101,10 +101,23 @@ export function cgroupLimits(pid: number): { memory: number; cpuQuota: number; c
 
 /**
  * Removes a cgroup parent an engine made for its containers (`/hako-test/podman-…`) in every
- * hierarchy, children first (podman's `conmon`). rmdir only removes empty folders: a container's
- * cgroup left behind makes this throw.
+ * hierarchy, children first (podman's `conmon`). rmdir only removes empty folders: a cgroup that
+ * still holds a process after about 5 s (conmon and the shims exit a moment after their
+ * container) makes this throw.
  */
-export function removeCgroupParent(parent: string): void {
+export async function removeCgroupParent(parent: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      removeCgroupParentOnce(parent);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  removeCgroupParentOnce(parent);
+}
+
+function removeCgroupParentOnce(parent: string): void {
   const left: string[] = [];
   for (const h of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
     const dir = join('/sys/fs/cgroup', h, parent);

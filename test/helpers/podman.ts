@@ -55,11 +55,11 @@ export interface Podman {
   /** the same command line for a shell (`script -c`) */
   command(runtime: string): string;
   /** removes every container and volume, then the folder, the runtimes' roots and the cgroup parent; throws on a leak */
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /** Sets podman up in a new temp folder for the named runtimes and loads `imageArchive` (an oci-archive). */
-export function startPodman(runtimes: [name: string, binary: string][], imageArchive: string): Podman {
+export async function startPodman(runtimes: [name: string, binary: string][], imageArchive: string): Promise<Podman> {
   const leftovers = hostLeftovers(['/dev/shm/libpod_lock', '/var/lib/containers', '/run/containers', '/run/libpod']);
   const dir = mkdtempSync(join(tmpdir(), 'hako-test-podman-'));
   const roots = new Map(runtimes.map(([name]) => [name, `/run/hako-test-podman-${name}-${process.pid}`]));
@@ -82,7 +82,7 @@ export function startPodman(runtimes: [name: string, binary: string][], imageArc
       timeout: opts.timeout ?? 60_000,
       input: opts.input ?? '',
     });
-  const stop = () => {
+  const stop = async () => {
     const problems: string[] = [];
     for (const [name] of runtimes) {
       for (const args of [['rm', '--all', '--force', '--time', '0'], ['volume', 'rm', '--all', '--force']]) {
@@ -99,7 +99,7 @@ export function startPodman(runtimes: [name: string, binary: string][], imageArc
     for (const root of roots.values()) rmSync(root, { recursive: true, force: true });
     leftovers.restore();
     try {
-      removeCgroupParent(cgroupParent);
+      await removeCgroupParent(cgroupParent);
     } catch (err) {
       problems.push((err as Error).message);
     }
@@ -110,7 +110,7 @@ export function startPodman(runtimes: [name: string, binary: string][], imageArc
     const r = podman(runtimes[0]![0], ['load', '--quiet', '--input', imageArchive]);
     if (r.status !== 0) throw new Error(`podman load: ${r.stderr}`);
   } catch (err) {
-    stop();
+    await stop().catch((e: Error) => console.error(e.message));
     throw err;
   }
   return {

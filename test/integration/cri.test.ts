@@ -50,7 +50,7 @@ describe.skipIf(!isRoot || !hasContainerd)('under Kubernetes CRI (containerd\'s 
     cri?.close();
     try {
       await containerd?.stop();
-      removeCgroupParent(CGROUP_PARENT);
+      await removeCgroupParent(CGROUP_PARENT);
     } finally {
       for (const [name] of RUNTIMES) rmSync(rootOf(name), { recursive: true, force: true });
       rmSync(workDir, { recursive: true, force: true });

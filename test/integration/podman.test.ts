@@ -23,14 +23,14 @@ let workDir: string;
 let n = 0;
 
 describe.skipIf(!isRoot || !hasPodman)('under podman (conmon, containers.conf runtimes)', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'hako-test-podman-work-'));
-    podman = startPodman(RUNTIMES, busyboxImageArchive(workDir, IMAGE));
+    podman = await startPodman(RUNTIMES, busyboxImageArchive(workDir, IMAGE));
   }, 60_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     try {
-      podman?.stop();
+      await podman?.stop();
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }
