@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from '../../src/runtime/busybox.ts';
+import { plainEnv } from './hako.ts';
 
 export const hasContainerd = ['containerd', 'ctr'].every((cmd) => spawnSync(cmd, ['--version']).status === 0);
 
@@ -185,7 +186,11 @@ export async function startContainerd(opts: { cri?: CriOptions } = {}): Promise<
     ].join('\n'),
   );
   const log = join(dir, 'containerd.log');
-  const daemon: ChildProcess = spawn('sh', ['-c', `exec containerd --config ${dir}/config.toml >${log} 2>&1`], { stdio: 'ignore' });
+  // plainEnv: the runtimes containerd starts get a real host's environment (see helpers/hako.ts)
+  const daemon: ChildProcess = spawn('sh', ['-c', `exec containerd --config ${dir}/config.toml >${log} 2>&1`], {
+    stdio: 'ignore',
+    env: plainEnv,
+  });
   const ctr: Containerd['ctr'] = (args, opts = {}) =>
     spawnSync('ctr', ['--address', socket, ...args], { encoding: 'utf8', timeout: opts.timeout ?? 30_000, input: opts.input ?? '' });
   for (let i = 0; ; i++) {

@@ -4,8 +4,7 @@
 // StartContainer, ExecSync, ContainerStatus, StopContainer, RemoveContainer, StopPodSandbox,
 // RemovePodSandbox. Images built here and imported with `ctr -n k8s.io`; pods on the host's
 // network (no CNI); cgroups under /hako-test/cri-<pid>; each handler's state under its own root.
-// A pod with the RuntimeDefault seccomp profile is an expected failure on hako until seccomp lands
-// (test/helpers/engines.ts); the same pod Unconfined must pass.
+// A pod with the RuntimeDefault seccomp profile (the filter on), and one Unconfined for the rest.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

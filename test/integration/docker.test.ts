@@ -3,10 +3,11 @@
 // `ps`, `pause`, `resume`, `update --resources -`, `kill`, `delete`). A private dockerd (its data
 // root, exec root, socket and config in a temp folder; no iptables, no bridge), an image built
 // here, the containers' cgroups under /hako-test/docker-<pid>. Every case runs against runc too.
-// Cases that need a gap hako still has (docker's default seccomp profile…) are expected failures on
-// hako, checked by their reason (test/helpers/engines.ts); the same containers with
-// `--security-opt seccomp=unconfined` must pass. If dockerd cannot start, every case is reported
-// as skipped with the reason, and the log says so loudly.
+// Cases that need a gap hako still has (runc's user setup) are expected failures on hako, checked
+// by their reason (test/helpers/engines.ts OPEN_GAPS). The other cases run with
+// `--security-opt seccomp=unconfined`, so that a seccomp regression shows in the default case only.
+// If dockerd cannot start, every case is reported as skipped with the reason, and the log says so
+// loudly.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

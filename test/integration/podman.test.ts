@@ -3,9 +3,9 @@
 // `update --resources FILE`, `delete --force`, `state` without any global flag). podman's storage,
 // volumes and config in a temp folder, the runtime's state under its own root (a wrapper), the
 // containers' cgroups under /hako-test/podman-<pid>. Every case runs against runc too. Cases that
-// need a gap hako still has (podman's default seccomp profile, tmpcopyup…) are expected failures
-// on hako, checked by their reason (test/helpers/engines.ts); the same containers with
-// `--security-opt seccomp=unconfined` must pass.
+// need a gap hako still has (tmpcopyup, runc's user setup) are expected failures on hako, checked
+// by their reason (test/helpers/engines.ts OPEN_GAPS). The other cases run with
+// `--security-opt seccomp=unconfined`, so that a seccomp regression shows in the default case only.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
