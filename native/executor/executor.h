@@ -115,6 +115,8 @@ int op_keyring(const struct op *op);
 int op_find_exec(const struct op *op);
 int op_exec(const struct op *op);
 int op_seccomp(const struct op *op);
+int op_run_hook(const struct op *op);
+extern pid_t g_host_pid;
 int op_link_up(const struct op *op);
 int op_create_modes(const struct op *op);
 

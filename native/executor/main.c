@@ -219,6 +219,8 @@ static int op_write_child(const struct op *op);
 static int op_sync(const struct op *op);
 static int op_ready(const struct op *op);
 static int op_wait_fifo(const struct op *op);
+static int op_started(const struct op *op);
+static int g_fifo = -1; /* the exec fifo's write side, between wait_fifo and started */
 
 static const struct {
 	const char *name;
@@ -270,6 +272,8 @@ static const struct {
 	[OP_CREATE_MODES] = { "create_modes", op_create_modes, 2, 0 },
 	[OP_UMOUNT] = { "umount", op_umount, 3, 0 },
 	[OP_SECCOMP] = { "seccomp", op_seccomp, 6, 0 },
+	[OP_RUN_HOOK] = { "run_hook", op_run_hook, 7, 2 },
+	[OP_STARTED] = { "started", op_started, 0, 0 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */
@@ -301,6 +305,14 @@ static int run_op(const struct op *op)
 	if (r == FAIL) {
 		int e = errno ? errno : EIO;
 		report(op->step, e, g_call);
+		if (g_fifo >= 0) {
+			/* past the fifo only `hako start` listens: "E" and what failed, instead of the byte */
+			char text[600];
+			int n = snprintf(text, sizeof text, "E%s: %s", g_call, e == ECANCELED ? "" : strerror(e));
+			if (e == ECANCELED && n > 2)
+				n -= 2; /* a hook's text says it all */
+			write_once(g_fifo, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+		}
 		return -1;
 	}
 	report(op->step, 0, r == SKIPPED ? "skipped" : OPS[op->code].name);
@@ -530,9 +542,18 @@ static int op_wait_fifo(const struct op *op)
 		errno = (int)-w;
 		return FAIL;
 	}
-	int r = write_once((int)w, "0", 1);
-	close_keep((int)w);
 	close_keep(fd);
+	g_fifo = (int)w; /* `started` writes the byte; a failure before it goes to `hako start` */
+	return OK;
+}
+
+/* The go-ahead came and the startContainer hooks ran: `hako start` may return. */
+static int op_started(const struct op *op)
+{
+	(void)op;
+	int r = write_once(g_fifo, "0", 1);
+	close_keep(g_fifo);
+	g_fifo = -1;
 	return r;
 }
 
@@ -540,7 +561,6 @@ static int op_wait_fifo(const struct op *op)
 
 static void __attribute__((noreturn)) run_init(void)
 {
-	char c;
 	g_pdeathsig = SIGKILL;
 	rearm_pdeathsig();
 	forget_procfs();
@@ -551,8 +571,11 @@ static void __attribute__((noreturn)) run_init(void)
 	 */
 	if (g_stage[1].n > 0)
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	if (read(g_internal, &c, 1) != 1)
+	/* "G" and our pid on the host (for the state that in-container hooks get) */
+	char go[5];
+	if (read(g_internal, go, sizeof go) != sizeof go)
 		_exit(1);
+	memcpy(&g_host_pid, go + 1, 4);
 	if (make_undumpable() < 0)
 		_exit(1);
 	for (size_t i = 0; i < g_stage[2].n; i++)
@@ -607,7 +630,9 @@ static void __attribute__((noreturn)) run_clone(const struct op *op)
 			_exit(1);
 		}
 	}
-	if (write(g_internal, "G", 1) != 1) {
+	char go[5] = { 'G' };
+	memcpy(go + 1, &p32, 4);
+	if (write(g_internal, go, sizeof go) != sizeof go) {
 		kill_child();
 		fatal(errno, "releasing the init");
 	}

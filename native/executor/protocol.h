@@ -71,7 +71,9 @@ enum opcode {
 	OP_CREATE_MODES = 42, /* dir mode, file mode */
 	OP_UMOUNT = 43,       /* host path, umount2 flags, missing ok */
 	OP_SECCOMP = 44,      /* BPF bytes, seccomp(2) flags, set caps after, effective, permitted, inheritable */
-	OP_MAX = 45,
+	OP_RUN_HOOK = 45,     /* name, path, stdin, pid offset in stdin, timeout, args[], env[] */
+	OP_STARTED = 46,      /* - : the exec fifo's byte, after the startContainer hooks */
+	OP_MAX = 47,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

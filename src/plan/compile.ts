@@ -4,11 +4,11 @@
 import { posix } from 'node:path';
 import { configError, HakoError, NotImplementedError } from '../errors.ts';
 import { CAPABILITIES, RLIMITS } from '../spec/capabilities.ts';
-import type { LinuxIDMapping, Mount, Process, Spec } from '../spec/types.ts';
+import type { Hook, LinuxIDMapping, Mount, Process, Spec } from '../spec/types.ts';
 import { CLONE, MNT_DETACH, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
 import { bindAttributes, parseMountOptions } from './mount-options.ts';
 import { CREATE, EXISTS, NSLOTS, type OpArgs, type OpName, type Stage } from './protocol.ts';
-import type { HostFacts, Plan, PlanContext, SeccompFilter, Step } from './types.ts';
+import type { HookState, HostFacts, Plan, PlanContext, SeccompFilter, Step } from './types.ts';
 
 /** fd slots in the executor (see protocol.ts). */
 // HOST: a plain host path; PROC (write_file only): a path below a fresh procfs instance the
@@ -246,9 +246,9 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0) {
     b.add('init', hooks.createRuntime?.length ? 'hooks.createRuntime' : 'hooks.prestart', 'sync', { name: 'createRuntime' });
   }
-  for (const kind of ['createContainer', 'startContainer'] as const) {
-    if (hooks[kind]?.length) throw new NotImplementedError(`hooks.${kind} (hooks run inside the container)`);
-  }
+  // In the container's namespaces, run by the init: after the mounts, before pivot_root, so the
+  // path is the runtime's view (as runc).
+  hookSteps(b, hooks.createContainer, 'createContainer', ctx.hookState, 'creating');
   if (linux.seccomp !== undefined && !ctx.seccomp) throw new HakoError('linux.seccomp: the filter must be built before the plan (buildSeccompFilter)');
   if (linux.intelRdt !== undefined) {
     // "If intelRdt is set and no mounted resctrl pseudo-filesystem is available in the runtime mount
@@ -295,7 +295,12 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   });
   // The root's own propagation, last of the mounts (an unbindable root can't be a bind source).
   if (prop.final) propagate(S.ROOT, '/', prop.final);
-  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless, waitFifo: true, seccomp: linux.seccomp === undefined ? undefined : ctx.seccomp }, warnings);
+  finishProcess(
+    b,
+    proc,
+    { preserveFds: ctx.preserveFds, rootless, waitFifo: true, seccomp: linux.seccomp === undefined ? undefined : ctx.seccomp, startHooks: hooks.startContainer, hookState: ctx.hookState },
+    warnings,
+  );
   for (const [field, why] of [
     ['linux.mountLabel', 'SELinux is not supported'],
     ['linux.personality', 'not supported yet'],
@@ -382,6 +387,26 @@ export interface FinishOptions {
   /** create: the process waits on the exec fifo after `ready`; exec: it runs at once. */
   waitFifo: boolean;
   seccomp?: SeccompFilter;
+  /** create: hooks.startContainer, run after the go-ahead and before execve (their path is the container's) */
+  startHooks?: Hook[];
+  hookState?: HookState;
+}
+
+// Where the init splices its host pid into a hook's state JSON.
+const PID_MARK = 2147483647;
+
+/** One run_hook step per hook: the state JSON on stdin, its pid left for the init to fill in. */
+function hookSteps(b: Builder, hooks: Hook[] | undefined, kind: 'createContainer' | 'startContainer', state: HookState | undefined, status: string): void {
+  if (!hooks?.length) return;
+  if (!state) throw new HakoError(`hooks.${kind}: the container state is needed to run them`);
+  const { ociVersion, id, ...rest } = state;
+  const json = JSON.stringify({ ociVersion, id, status, pid: PID_MARK, ...rest }); // the spec's key order
+  const at = json.indexOf(String(PID_MARK));
+  const stdin = json.slice(0, at) + json.slice(at + String(PID_MARK).length);
+  hooks.forEach((hook, i) => {
+    const name = `hooks.${kind}[${i}]: ${hook.path}`;
+    b.add('init', `hooks.${kind}[${i}] ${hook.path}`, 'run_hook', { name, path: hook.path, stdin, pidAt: at, timeout: hook.timeout ?? 0, args: [...(hook.args ?? [])], env: [...(hook.env ?? [])] });
+  });
 }
 
 /**
@@ -429,7 +454,11 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
   b.add('init', 'process.cwd', 'chdir', { path: posix.join('/', proc.cwd) });
   b.add('init', `process.args[0] ${JSON.stringify(args[0])}`, 'find_exec', { candidates: execCandidates(args[0]!, env) });
   b.add('init', 'ready', 'ready', {});
-  if (opts.waitFifo) b.add('init', 'exec fifo', 'wait_fifo', { slot: SLOT.FIFO });
+  if (opts.waitFifo) {
+    b.add('init', 'exec fifo', 'wait_fifo', { slot: SLOT.FIFO });
+    hookSteps(b, opts.startHooks, 'startContainer', opts.hookState, 'created');
+    b.add('init', 'exec fifo', 'started', {});
+  }
   if (opts.seccomp) {
     b.add('init', 'linux.seccomp (loaded right before execve)', 'seccomp', { filter: opts.seccomp.bpf, flags: opts.seccomp.flags, setCaps: keepAdmin ? 1 : 0, ...sets });
   }

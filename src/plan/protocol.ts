@@ -111,6 +111,11 @@ export const OPS = {
   link_up: { code: 41, fields: { name: 'str' } },
   umount: { code: 43, fields: { path: 'str', flags: 'int', missingOk: 'int' } },
   create_modes: { code: 42, fields: { dir: 'int', file: 'int' } },
+  run_hook: {
+    code: 45,
+    fields: { name: 'str', path: 'str', stdin: 'str', pidAt: 'int', timeout: 'int', args: 'strs', env: 'strs' },
+  },
+  started: { code: 46, fields: {} },
   seccomp: {
     code: 44,
     fields: { filter: 'bytes', flags: 'int', setCaps: 'int', effective: 'int', permitted: 'int', inheritable: 'int' },

@@ -48,7 +48,12 @@ export interface SeccompFilter {
   flags: number;
 }
 
+/** The container's state for hooks run by the init (its pid is filled in by the init). */
+export type HookState = Record<string, unknown>;
+
 export interface PlanContext {
+  /** The state createContainer and startContainer hooks get on stdin (without status and pid). */
+  hookState?: HookState;
   /** linux.seccomp's filter: required when the config has linux.seccomp. */
   seccomp?: SeccompFilter;
   bundle: string;

@@ -6,7 +6,7 @@ import type { CreateOptions } from './options.ts';
 import type { Context } from './context.ts';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
 import { HakoError } from '../errors.ts';
-import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext, type SeccompFilter } from '../plan/index.ts';
+import { compilePlan, describePlan, type HookState, type HostFacts, type Plan, type PlanContext, type SeccompFilter } from '../plan/index.ts';
 import { seccompFilter } from './seccomp.ts';
 import { readHostFacts } from '../plan/host-facts.ts';
 import { loadConfig } from '../spec/load.ts';
@@ -54,6 +54,13 @@ function hostFacts(config: Spec, cgroups: CgroupManager | undefined): HostFacts 
   return facts;
 }
 
+/** The state in-container hooks get: ociState's, the init adds status and its pid. */
+function hookState(config: Spec, record: ContainerRecord, containerDir: string): HookState | undefined {
+  if (!config.hooks?.createContainer?.length && !config.hooks?.startContainer?.length) return undefined;
+  const { status: _status, pid: _pid, ...state } = ociState(record, containerDir);
+  return state;
+}
+
 function planContext(
   config: Spec,
   bundle: string,
@@ -63,9 +70,11 @@ function planContext(
   id: string,
   cgroups: CgroupManager | undefined,
   seccomp: SeccompFilter | undefined,
+  record: ContainerRecord,
 ): PlanContext {
   return {
     seccomp,
+    hookState: hookState(config, record, containerDir),
     containerId: id,
     hostFacts: hostFacts(config, cgroups),
     bundle,
@@ -93,13 +102,6 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
   checkConsole(config, flags, foreground);
   const seccomp = await seccompFilter(config, logger);
 
-  if (flags.dryRun) {
-    const plan = compilePlan(config, planContext(config, bundle, store.dir(id), flags, foreground, id, undefined, seccomp));
-    process.stdout.write(describePlan(plan));
-    return undefined;
-  }
-
-  const dir = store.reserve(id);
   const record: ContainerRecord = {
     id,
     ociVersion: config.ociVersion,
@@ -112,6 +114,14 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
     config,
     ...(flags.noNewKeyring ? { noNewKeyring: true as const } : {}),
   };
+  if (flags.dryRun) {
+    const plan = compilePlan(config, planContext(config, bundle, store.dir(id), flags, foreground, id, undefined, seccomp, record));
+    process.stdout.write(describePlan(plan));
+    return undefined;
+  }
+
+  const dir = store.reserve(id);
+
   let cgroups: CgroupManager | undefined;
   let launched: LaunchedInit | undefined;
   try {
@@ -133,7 +143,7 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
         logger.warn(`linux.resources: ${warning}`);
       }
 
-      const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups, seccomp));
+      const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups, seccomp, record));
       for (const warning of plan.warnings) logger.warn(warning);
       const cg = cgroups;
       // A hook's own error says more than the sync step's errno: keep it and throw it instead.
@@ -149,7 +159,8 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
           if (name !== 'createRuntime') throw new HakoError(`unknown sync point ${name}`);
           const state = { ...ociState(record, dir), status: 'creating' as const, pid: initPid };
           try {
-            await runHooks(config.hooks, 'prestart', state);
+            // runtime.md: prestart hooks belong to step 3, after the container is created
+            await runHooks(config.hooks, 'prestart', { ...state, status: 'created' });
             await runHooks(config.hooks, 'createRuntime', state);
           } catch (err) {
             hookError = err;

@@ -170,7 +170,8 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
       const op = body.subarray(8).toString('utf8');
       const label = plan.steps[step]?.label ?? `step ${step}`;
       opts.onReport?.({ step, label, op, errno });
-      if (errno !== 0 && failure === undefined) failure = `${label}: ${op}: ${errorText(errno)}`;
+      // a hook run by the init says itself what failed (`hooks.createContainer[0]: /x: exit status 1`)
+      if (errno !== 0 && failure === undefined) failure = plan.steps[step]?.op === 'run_hook' ? op : `${label}: ${op}: ${errorText(errno)}`;
     } else if (type === MSG.PID) {
       initPid = body.readUInt32LE(0);
     } else if (type === MSG.READY) {

@@ -4,7 +4,7 @@
 //   poststart                after start released the init; a failure is a warning
 //   poststop                 after the container is deleted, before delete returns; a failure is a warning
 // Each hook gets the container's state JSON on stdin. createContainer and startContainer run
-// inside the container and belong to the executor (not built yet: the plan refuses them).
+// inside the container: the init runs them (run_hook steps of the plan, native/executor/hook_ops.c).
 import { HakoError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Hook, Hooks } from '../spec/types.ts';

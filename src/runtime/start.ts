@@ -32,18 +32,22 @@ export async function releaseInit(fifo: string, initAlive: () => boolean): Promi
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!readByte(fd)) {
+    let answer: string | undefined;
+    while ((answer = readAnswer(fd)) === undefined) {
       // No byte: no writer yet (the init is between its checks and its open) or no longer. The init may
       // have opened, written its byte, exec'd and exited since the read above: the byte stays in the
       // fifo while we hold the read side, so read once more after seeing it dead. A byte is a start,
       // whatever the init did next.
       if (!initAlive()) {
-        if (readByte(fd)) break;
+        if ((answer = readAnswer(fd)) !== undefined) break;
         throw new HakoError('cannot start container: its init process exited before start');
       }
       if (Date.now() > deadline) throw new HakoError('cannot start container: its init did not answer on the exec fifo');
       await new Promise((r) => setTimeout(r, 1));
     }
+    // "0": started. "E<what>": a step after the go-ahead failed (a startContainer hook): the init
+    // exits without running the process, so the container is stopped.
+    if (answer.startsWith('E')) throw new HakoError(`cannot start container: ${answer.slice(1)}`);
   } finally {
     closeSync(fd);
   }
@@ -51,12 +55,14 @@ export async function releaseInit(fifo: string, initAlive: () => boolean): Promi
   unlinkSync(fifo);
 }
 
-/** One non-blocking read of the init's byte: true when it was there. */
-function readByte(fd: number): boolean {
+/** One non-blocking read of the init's answer (what one write put there), or undefined if none yet. */
+function readAnswer(fd: number): string | undefined {
+  const buf = Buffer.alloc(1024);
   try {
-    return readSync(fd, Buffer.alloc(1), 0, 1, null) === 1;
+    const n = readSync(fd, buf, 0, buf.length, null);
+    return n > 0 ? buf.subarray(0, n).toString('utf8') : undefined;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-    return false;
+    return undefined;
   }
 }

@@ -9,8 +9,8 @@ import type { Features, LinuxNamespaceType, SeccompFeatures } from './types.ts';
 export const supported = {
   ociVersionMin: '1.0.0',
   ociVersionMax: '1.3.0',
-  // createContainer and startContainer run inside the container: not built yet (the plan refuses them).
-  hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
+  // createContainer and startContainer are run by the init, inside the container (src/plan/compile.ts).
+  hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
   /** The options the plan compiler maps (flags, propagation, recursive attributes); filesystem data options pass through. */
   mountOptions: MAPPED_MOUNT_OPTIONS,
   namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'] as LinuxNamespaceType[],

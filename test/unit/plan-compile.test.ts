@@ -39,7 +39,7 @@ describe('compilePlan', () => {
     expect(stages).toEqual([...stages].sort((a, b) => ['executor', 'parent', 'init'].indexOf(a) - ['executor', 'parent', 'init'].indexOf(b)));
     const executor = p.steps.filter((s) => s.stage === 'executor');
     expect(executor.at(-1)?.op).toBe('clone');
-    expect(ops(p.steps).slice(-3)).toEqual(['init:ready', 'init:wait_fifo', 'init:exec']);
+    expect(ops(p.steps).slice(-4)).toEqual(['init:ready', 'init:wait_fifo', 'init:started', 'init:exec']);
     expect(p.warnings).toEqual([]);
   });
 
@@ -390,7 +390,7 @@ describe('compilePlan', () => {
       'mounts[7] /t: tmpcopyup: copying the image content into a tmpfs (tmpcopyup) is not supported',
     );
     expect(() => compilePlan(spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), ctx())).toThrow(/filter must be built/);
-    expect(() => compilePlan(spec((s) => (s.hooks = { createContainer: [{ path: '/x' }] })), ctx())).toThrow(NotImplementedError);
+    expect(() => compilePlan(spec((s) => (s.hooks = { createContainer: [{ path: '/x' }] })), ctx())).toThrow(/container state is needed/);
     expect(() => compilePlan(spec((s) => delete s.process), ctx())).toThrow(ConfigError);
     expect(() => compilePlan(spec((s) => s.mounts!.push({ destination: '/x', options: ['bind'] })), ctx())).toThrow('config.json: mounts[7].source: is required for a bind mount');
     // intelRdt: an error naming the field without resctrl (the spec's MUST); not implemented with it

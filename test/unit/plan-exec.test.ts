@@ -93,7 +93,7 @@ describe('compileExecPlan', () => {
       const from = steps.findIndex((s) => s.op === 'umask' && s.label !== 'missing mount points');
       return steps
         .slice(from)
-        .filter((s) => s.stage === 'init' && !['write_file', 'bind', 'mask', 'setattr', 'wait_fifo'].includes(s.op))
+        .filter((s) => s.stage === 'init' && !['write_file', 'bind', 'mask', 'setattr', 'wait_fifo', 'started'].includes(s.op))
         .map((s) => ({ op: s.op, label: s.label, args: s.args }));
     };
     expect(tail(exec.steps)).toEqual(tail(created.steps));

@@ -99,7 +99,7 @@ describe('the seccomp step in a plan', () => {
 
   it('with no_new_privs: loaded right before execve, after the fifo; the process never holds more caps than asked', () => {
     const st = compilePlan(spec(true), ctx()).steps;
-    expect(ops(st).slice(-3)).toEqual(['wait_fifo', 'seccomp', 'exec']);
+    expect(ops(st).slice(-4)).toEqual(['wait_fifo', 'started', 'seccomp', 'exec']);
     const sc = st.at(-2)!.args as Record<string, unknown>;
     expect(sc).toMatchObject({ flags: 2, setCaps: 0 });
     expect(sc.filter).toBe(filter.bpf);

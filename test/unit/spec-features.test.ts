@@ -14,8 +14,7 @@ describe('featuresDocument', () => {
     const doc = featuresDocument();
     expect(doc.ociVersionMin).toBe('1.0.0');
     expect(doc.ociVersionMax).toBe('1.3.0');
-    // createContainer/startContainer run inside the container and are not built yet
-    expect(doc.hooks).toEqual(['prestart', 'createRuntime', 'poststart', 'poststop']);
+    expect(doc.hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
     expect(doc.linux?.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
     expect(doc.linux?.capabilities).toEqual(CAPABILITY_NAMES);
     expect(doc.linux?.capabilities).toEqual(expect.arrayContaining(['CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE']));
