@@ -4,7 +4,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Case, CaseContext, Container } from '../lib/case.ts';
-import { errorClass, sleep } from '../lib/case.ts';
+import { errorClass, existsPath, sleep } from '../lib/case.ts';
 import { procStat } from '../lib/host.ts';
 import { jsonLines, readText } from '../lib/probe.ts';
 import type { Report } from '../lib/probe.ts';
@@ -48,6 +48,13 @@ function errorText(t: CaseContext, r: { stderr: string; stdout: string }): strin
     .map((l) => String(l.msg ?? ''))
     .join('\n');
   return `${r.stderr}\n${r.stdout}\n${log}`;
+}
+
+/** A started probe container with `resources`, once it has reported. */
+async function runningWithLimits(t: CaseContext, resources: Record<string, unknown>, items: string[]): Promise<Container> {
+  const c = await t.startContainer(t.bundle(items, (s) => Object.assign(s.linux!.resources!, resources)));
+  await c.report();
+  return c;
 }
 
 async function running(t: CaseContext, items: string[]): Promise<{ c: Container; r: Report }> {
@@ -592,6 +599,72 @@ export const clientCases: Case[] = [
       t.observe('spec.namespaces', types);
       const pureV2 = t.host.cgroupV1.size === 0 && t.host.cgroupV2 !== undefined;
       t.equal(types.includes('cgroup'), pureV2, `a cgroup namespace in the default spec on a ${pureV2 ? 'pure v2' : 'v1 or hybrid'} host`);
+    },
+  },
+  {
+    name: 'clients/events-stats',
+    section: 'runc CLI',
+    spec: 'events --stats ID prints one stats event in runc\'s shape: {type: stats, id, data: {cpu, memory (usage: limit, usage, max, failcnt), pids, blkio, hugetlb}}',
+    async run(t) {
+      const c = await runningWithLimits(t, { memory: { limit: 67108864 }, pids: { limit: 64 } }, ['pid', 'print', 'sleep']);
+      const r = t.ok(await t.rt.call(['events', '--stats', c.id]), 'events --stats');
+      const lines = r.stdout.trim().split('\n');
+      t.equal(lines.length, 1, 'one line');
+      let ev: { type?: string; id?: string; data?: Record<string, Record<string, unknown>> } = {};
+      try {
+        ev = JSON.parse(lines[0]!) as typeof ev;
+      } catch {
+        t.fail(`events --stats must print JSON, got ${JSON.stringify(r.stdout.slice(0, 200))}`);
+      }
+      t.equal([ev.type, ev.id], ['stats', c.id], 'type and id');
+      const data = t.must(ev.data, 'stats data');
+      t.observe('events.keys', Object.keys(data).sort());
+      for (const k of ['cpu', 'memory', 'pids', 'blkio', 'hugetlb']) t.check(k in data, `data.${k}`);
+      const usage = (data.memory?.usage ?? {}) as Record<string, number | undefined>;
+      t.equal(usage.limit, 67108864, 'memory.usage.limit');
+      const used = usage.usage ?? 0;
+      t.check(used > 0 && (usage.max ?? 0) >= used && usage.failcnt === 0, `memory.usage: ${JSON.stringify(usage)}`);
+      t.equal(data.pids, { current: 1, limit: 64 }, 'pids');
+      t.check(Number((data.cpu?.usage as Record<string, number> | undefined)?.total) > 0, 'cpu.usage.total');
+    },
+  },
+  {
+    name: 'clients/events-oom',
+    section: 'runc CLI',
+    spec: 'events ID streams {"type":"oom","id":ID} when the OOM killer runs in the container, and ends once the container is gone',
+    async run(t) {
+      const swapAccounting = existsPath('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes') || t.host.cgroupV1.size === 0;
+      const limit = 16 * 1024 * 1024;
+      const b = t.bundle([], (s) => {
+        s.linux!.resources!.memory = swapAccounting ? { limit, swap: limit } : { limit };
+        // The hog waits for the go-ahead, given once `events` is listening.
+        s.process!.args = ['/bin/sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exec /bin/busybox tail /dev/zero'];
+      });
+      const c = await t.startContainer(b);
+      const outFile = join(t.dir, 'events.out');
+      const out = openSync(outFile, 'w');
+      const events = t.rt.start(['events', '--interval', '500ms', c.id], { stdout: out });
+      closeSync(out);
+      const listening = await waitFor(() => readFileSync(outFile, 'utf8').includes('"stats"'), 10_000);
+      t.check(listening, 'events must print a stats event first');
+      writeFileSync(join(b.rootfs, 'tmp/go'), '');
+      await c.waitStatus('stopped', 15_000);
+      // runc ends its stream when the cgroup goes away; hako when the container stops.
+      t.ok(await c.delete(), 'delete');
+      const timer = setTimeout(() => events.kill('SIGKILL'), 10_000);
+      const r = await events.done;
+      clearTimeout(timer);
+      t.check(r.signal === null, `events must end by itself once the container is gone: ${describeCall(r)}`);
+      const lines = readFileSync(outFile, 'utf8').trim().split('\n').filter(Boolean);
+      const parsed = lines.map((l) => {
+        try {
+          return JSON.parse(l) as { type?: string; id?: string };
+        } catch {
+          return { type: `unparsable: ${l.slice(0, 80)}` };
+        }
+      });
+      t.observe('events.types', [...new Set(parsed.map((e) => e.type))].sort());
+      t.check(parsed.some((e) => e.type === 'oom' && e.id === c.id), `an oom event for ${c.id}: ${lines.map((l) => l.slice(0, 60)).join(' | ')} (${describeCall(r)})`);
     },
   },
   {

@@ -49,10 +49,12 @@ describe('hako CLI', () => {
     expect(hako(['--root', dir, 'list']).stdout).toBe('ID          PID         STATUS      BUNDLE      CREATED     OWNER\n');
   });
 
-  it('fails clearly, never silently, for what is not built', () => {
-    const r = hako(['--root', dir, 'events', 'x']);
+  it('events: runc\'s words for a missing container, Go durations for --interval', () => {
+    const r = hako(['--root', dir, 'events', '--stats', 'x']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^events .* is not implemented in hako yet\n$/);
+    expect(r.stderr).toBe('container "x" does not exist\n');
+    expect(hako(['--root', dir, 'events', '--interval', '5', 'x']).stderr).toBe('invalid value "5" for flag --interval: time: invalid duration "5"\n');
+    expect(hako(['--root', dir, 'events', '--interval', '0s', 'x']).stderr).toBe('duration interval must be greater than 0\n');
   });
 
   it('rejects unknown flags and signals', () => {

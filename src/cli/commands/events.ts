@@ -1,5 +1,6 @@
+// `hako events`: container statistics and OOM notifications, as runc's (one JSON object a line).
 import type { Command } from 'commander';
-import { NotImplementedError } from '../../errors.ts';
+import { contextOf } from '../context.ts';
 
 export function defineEventsCommand(program: Command): void {
   program
@@ -8,7 +9,8 @@ export function defineEventsCommand(program: Command): void {
     .argument('<container-id>')
     .option('--interval <duration>', 'interval between statistics', '5s')
     .option('--stats', 'display the container statistics once and exit')
-    .action(() => {
-      throw new NotImplementedError('events (container statistics and OOM notifications)');
+    .action(async (id: string, opts: { interval: string; stats?: boolean }, cmd: Command) => {
+      const { containerEvents, parseDuration } = await import('../../runtime/events.ts');
+      await containerEvents(contextOf(cmd), id, { stats: Boolean(opts.stats), intervalMs: parseDuration(opts.interval) });
     });
 }
