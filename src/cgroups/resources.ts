@@ -83,7 +83,9 @@ export function applyV1(
   const need = (controller: string, field: string, value: unknown): string | undefined => {
     const d = paths[controller];
     if (!d && asksFor(value)) {
-      throw new HakoError(`${FIELD}.${field}: cannot set: no ${controller} cgroup hierarchy is mounted on this host`);
+      // An object (memory, cpu, blockIO): name its first field that asks for something.
+      const key = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value).find(([, v]) => asksFor(v))?.[0] : undefined;
+      throw new HakoError(`${FIELD}.${key ? `${field}.${key}` : field}: cannot set: no ${controller} cgroup hierarchy is mounted on this host`);
     }
     return d;
   };

@@ -30,13 +30,20 @@ describe('applyV1: a value for a controller the host does not have is an error n
     [{ network: { classID: 1048577 } }, 'network.classID', 'net_cls'],
     [{ network: { priorities: [{ name: 'lo', priority: 1 }] } }, 'network.priorities[0]', 'net_prio'],
     [{ pids: { limit: 10 } }, 'pids.limit', 'pids'],
-    [{ cpu: { shares: 512 } }, 'cpu', 'cpu'],
+    [{ cpu: { shares: 512 } }, 'cpu.shares', 'cpu'],
+    [{ cpu: { shares: 0, quota: 20000 } }, 'cpu.quota', 'cpu'],
     [{ cpu: { cpus: '0' } }, 'cpu.cpus', 'cpuset'],
-    [{ blockIO: { weight: 300 } }, 'blockIO', 'blkio'],
+    [{ blockIO: { weight: 300 } }, 'blockIO.weight', 'blkio'],
     [{ rdma: { mlx5_0: { hcaHandles: 3 } } }, 'rdma', 'rdma'],
   ])('%j', (resources, field, controller) => {
     expect(() => applyV1(paths(), resources, noDevices)).toThrow(
       `linux.resources.${field}: cannot set: no ${controller} cgroup hierarchy is mounted on this host`,
+    );
+  });
+
+  it('names the first field of an object that asks for something', () => {
+    expect(() => applyV1({}, { memory: { limit: 0, reservation: 1048576 } }, noDevices)).toThrow(
+      'linux.resources.memory.reservation: cannot set: no memory cgroup hierarchy is mounted on this host',
     );
   });
 
