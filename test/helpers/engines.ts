@@ -16,8 +16,10 @@ export const GAPS = {
   seccomp: 'linux.seccomp is not implemented',
   /** podman's --tmpfs asks for `tmpcopyup` (runc copies the image's content into the new tmpfs) */
   tmpcopyup: 'tmpcopyup',
-  /** runc sets HOME from /etc/passwd ("/" for a user not listed) and chowns the stdio (the tty) to the process user */
-  userSetup: 'user setup as runc does it (HOME default, stdio owner)',
+  /** runc sets HOME from the image's /etc/passwd, "/" for a user not listed there */
+  homeDefault: 'HOME as runc sets it',
+  /** runc chowns the process's stdio (the tty) to the process user */
+  stdioOwner: 'stdio owned by the process user, as runc does',
 } as const;
 export type Gap = keyof typeof GAPS;
 
@@ -28,7 +30,8 @@ export type Gap = keyof typeof GAPS;
  */
 export const OPEN_GAPS: readonly Gap[] = [
   'tmpcopyup',
-  'userSetup',
+  'homeDefault',
+  'stdioOwner',
 ];
 
 /**
