@@ -686,7 +686,36 @@ export const clientCases: Case[] = [
       if (linux?.namespaces) t.check(Array.isArray(linux.namespaces), 'linux.namespaces must be an array');
     },
   },
+  {
+    name: 'clients/delete-force-unknown-succeeds',
+    section: 'podman',
+    spec: '`delete --force` of an id that does not exist exits 0 (podman runs it after every failed create; an error there hides the real one)',
+    async run(t) {
+      await t.control();
+      const r = await t.rt.call(['delete', '--force', t.newId('none')]);
+      t.check(r.code === 0, `delete --force of an unknown id must exit 0: ${describeCall(r)}`);
+    },
+  },
+  {
+    name: 'clients/shared-cgroup',
+    section: 'config-linux.md#control-groups',
+    spec: 'a container whose cgroup already holds another container\'s processes is created (runc warns and goes on); deleting it leaves the other running',
+    async run(t) {
+      const first = await t.startContainer(t.bundle(['sleep']));
+      // tryCreate gave the first bundle its cgroupsPath (under the suite's parent, with the id)
+      const path = first.bundle.spec.linux?.cgroupsPath || t.cgroupsPath(first.id);
+      const second = await t.startContainer(
+        t.bundle(['sleep'], (s) => {
+          s.linux!.cgroupsPath = path;
+        }),
+      );
+      t.ok(await second.delete(true), 'delete --force of the second container');
+      t.equal((await first.state())?.status, 'running', 'the first container keeps running');
+      t.ok(await first.delete(true), 'delete --force of the first container');
+    },
+  },
 ];
+
 
 function readLink(p: string): string {
   try {
