@@ -5,6 +5,7 @@
 // last error line). `--log-format text` writes logrus-style lines like runc's. Without `--log`,
 // errors go to stderr only. pino is imported on the first line actually logged, so a call that
 // logs nothing (most successful calls) never pays for it.
+import { describeSystemError } from '../errors.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -53,13 +54,21 @@ export class Logger {
     this.add('error', msg);
   }
 
-  /** Writes what is pending. Call before the process exits. */
+  /**
+   * Writes what is pending. Call before the process exits. A --log that cannot be written (a
+   * read-only place, a missing folder) is said in one line on stderr, never a stack trace; the
+   * command's own outcome stands.
+   */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const entries = this.pending;
     this.pending = [];
-    const sink = await (this.sink ??= this.openSink());
-    sink(entries);
+    try {
+      const sink = await (this.sink ??= this.openSink());
+      sink(entries);
+    } catch (err) {
+      process.stderr.write(`--log ${this.options.file}: cannot write: ${describeSystemError(err)}\n`);
+    }
   }
 
   private add(level: LogLevel, msg: string): void {

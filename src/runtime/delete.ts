@@ -4,6 +4,7 @@
 import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
 import type { ContainerRecord } from '../state/record.ts';
+import { validateId } from '../state/ids.ts';
 import { doesNotExist } from '../state/store.ts';
 import { containerCgroups } from './cgroups.ts';
 import { runHooksWarning } from './hooks.ts';
@@ -16,6 +17,7 @@ const KILL_TIMEOUT_MS = 10_000;
 
 export async function deleteContainer(ctx: Context, id: string, force: boolean): Promise<void> {
   const { store } = ctx;
+  validateId(id); // an invalid id is an error even with --force, as in runc
   // runc: `delete --force` of an id that does not exist succeeds silently (podman runs it after
   // every failed create).
   if (!store.hasFolder(id)) {

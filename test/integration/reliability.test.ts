@@ -99,6 +99,16 @@ describe.skipIf(!isRoot)('a hostile --root (root)', () => {
   });
 });
 
+describe.skipIf(!isRoot)('a --log that cannot be written (root)', () => {
+  it('says so in one line, no stack trace, for the text and the JSON format', () => {
+    for (const format of ['text', 'json']) {
+      const r = hako(['--log', '/proc/no-such-dir/log', '--log-format', format, '--root', root, 'state', `rel-none-${process.pid}`]);
+      expect(r.stderr).toBe(`container "rel-none-${process.pid}" does not exist\n--log /proc/no-such-dir/log: cannot write: no such file or directory\n`);
+      expect(r.status).toBe(1);
+    }
+  });
+});
+
 describe.skipIf(!isRoot)('signals while hako loads (root)', () => {
   const env = { ...plainEnv, NODE_OPTIONS: `--require ${join(import.meta.dirname, '../fixtures/sigterm-while-loading.cjs')}` };
   /** hako with the preload; the result keeps the signal that ended it, if one did. */
@@ -238,10 +248,11 @@ describe.skipIf(!isRoot)('hako killed in the middle of create (root)', () => {
   const killedCreate = (id: string, bundle: TestBundle, env: NodeJS.ProcessEnv) =>
     spawnSync(HAKO, ['--root', root, 'create', '--bundle', bundle.dir, id], { env, stdio: 'ignore', timeout: 30_000 });
 
-  it('delete --force of an id that does not exist: exit 0, silently, as runc', () => {
+  it('delete --force of an id that does not exist: exit 0, silently, as runc (an invalid id is still an error)', () => {
     const r = rt('delete', '--force', `rel-none-${process.pid}`);
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(rt('delete', `rel-none-${process.pid}`).stderr).toBe(`container "rel-none-${process.pid}" does not exist\n`);
+    expect(rt('delete', '--force', '../x')).toEqual({ status: 1, stdout: '', stderr: 'invalid id format: ../x\n' });
   });
 
   it('right after the first temp state file: delete --force removes the folder, and the id can be used again', () => {
