@@ -159,6 +159,14 @@ describe.skipIf(!isRoot || !hasDockerd)('under docker (dockerd, daemon.json runt
       await expectNothingLeft(d);
     });
 
+    engineCase(runtime, 'execErrorUnderSeccomp', 'a command missing from the image (default seccomp): the runtime\'s error reaches docker, which exits 127', async (ctx) => {
+      const d = daemon(ctx);
+      const r = d.docker(['run', '--rm', ...base, IMAGE, '/no/such/binary']);
+      expect(r.stderr, r.stderr).toContain('/no/such/binary');
+      expect(r.status).toBe(127);
+      await expectNothingLeft(d);
+    });
+
     engineCase(runtime, 'homeDefault', 'run --user 1000 (not in the image\'s /etc/passwd): HOME', async (ctx) => {
       const d = daemon(ctx);
       const r = d.docker(['run', '--rm', ...base, ...UNCONFINED, '--user', '1000', IMAGE, 'sh', '-c', 'echo "$(id -u) HOME=$HOME"']);

@@ -149,6 +149,13 @@ describe.skipIf(!isRoot || !hasPodman)('under podman (conmon, containers.conf ru
       await expectNothingLeft();
     });
 
+    engineCase(runtime, 'execErrorUnderSeccomp', 'a command missing from the image (default seccomp): the runtime\'s error reaches podman, which exits 127', async () => {
+      const r = p(['run', '--rm', ...base(), IMAGE, '/no/such/binary']);
+      expect(r.stderr, r.stderr).toContain('/no/such/binary');
+      expect(r.status).toBe(127);
+      await expectNothingLeft();
+    });
+
     engineCase(runtime, 'homeDefault', 'run --user 1000 (not in the image\'s /etc/passwd): HOME', async () => {
       const r = p(['run', '--rm', ...base(), ...UNCONFINED, '--user', '1000', IMAGE, 'sh', '-c', 'echo "$(id -u) HOME=$HOME"']);
       expect(r.status, r.stderr).toBe(0);
