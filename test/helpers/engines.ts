@@ -16,12 +16,6 @@ export const GAPS = {
   seccomp: 'linux.seccomp is not implemented',
   /** podman's --tmpfs asks for `tmpcopyup` (runc copies the image's content into the new tmpfs) */
   tmpcopyup: 'tmpcopyup',
-  /**
-   * with a seccomp filter (any, even allow-by-default), a failing execve (a command missing from the
-   * image) makes `create` fail with "ECONNRESET: connection reset by peer, read" and a stack trace
-   * instead of the exec error, so the engines cannot map it to exit 127 (without seccomp: fine)
-   */
-  execErrorUnderSeccomp: 'ECONNRESET',
   /** runc sets HOME from the image's /etc/passwd, "/" for a user not listed there */
   homeDefault: 'HOME as runc sets it',
   /** runc chowns the process's stdio (the tty) to the process user */
@@ -36,7 +30,6 @@ export type Gap = keyof typeof GAPS;
  */
 export const OPEN_GAPS: readonly Gap[] = [
   'tmpcopyup',
-  'execErrorUnderSeccomp',
   'homeDefault',
   'stdioOwner',
 ];

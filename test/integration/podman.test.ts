@@ -149,7 +149,7 @@ describe.skipIf(!isRoot || !hasPodman)('under podman (conmon, containers.conf ru
       await expectNothingLeft();
     });
 
-    engineCase(runtime, 'execErrorUnderSeccomp', 'a command missing from the image (default seccomp): the runtime\'s error reaches podman, which exits 127', async () => {
+    engineCase(runtime, undefined, 'a command missing from the image (default seccomp): the runtime\'s error reaches podman, which exits 127', async () => {
       const r = p(['run', '--rm', ...base(), IMAGE, '/no/such/binary']);
       expect(r.stderr, r.stderr).toContain('/no/such/binary');
       expect(r.status).toBe(127);
