@@ -115,7 +115,12 @@ int op_keyring(const struct op *op);
 int op_find_exec(const struct op *op);
 int op_exec(const struct op *op);
 int op_seccomp(const struct op *op);
+int seccomp_keep_fd(int at); /* wait_fifo: keep the armed agent socket at `at` */
 int op_run_hook(const struct op *op);
+int op_sched(const struct op *op);
+int op_ioprio(const struct op *op);
+int op_personality(const struct op *op);
+int op_default_home(const struct op *op);
 extern pid_t g_host_pid;
 int op_link_up(const struct op *op);
 int op_create_modes(const struct op *op);

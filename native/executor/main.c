@@ -271,9 +271,13 @@ static const struct {
 	[OP_LINK_UP] = { "link_up", op_link_up, 1, 0 },
 	[OP_CREATE_MODES] = { "create_modes", op_create_modes, 2, 0 },
 	[OP_UMOUNT] = { "umount", op_umount, 3, 0 },
-	[OP_SECCOMP] = { "seccomp", op_seccomp, 6, 0 },
+	[OP_SECCOMP] = { "seccomp", op_seccomp, 9, 1 },
 	[OP_RUN_HOOK] = { "run_hook", op_run_hook, 7, 2 },
 	[OP_STARTED] = { "started", op_started, 0, 0 },
+	[OP_SCHED] = { "sched", op_sched, 7, 0 },
+	[OP_IOPRIO] = { "ioprio", op_ioprio, 1, 0 },
+	[OP_PERSONALITY] = { "personality", op_personality, 1, 0 },
+	[OP_DEFAULT_HOME] = { "default_home", op_default_home, 1, 0 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */
@@ -527,7 +531,10 @@ static int op_wait_fifo(const struct op *op)
 		return FAIL;
 	fd = g_chan;
 	g_chan = -1; /* no more reports: nobody reads them once READY was sent */
-	close_range((unsigned)fd + 1, ~0U, 0);
+	int keep = seccomp_keep_fd(fd + 1); /* and the seccomp agent's socket, if armed */
+	if (keep < 0)
+		return FAIL;
+	close_range((unsigned)keep, ~0U, 0);
 	for (int i = 0; i < NSLOTS; i++)
 		g_slots[i] = -1;
 	fd_path(path, fd);
@@ -679,6 +686,7 @@ int main(int argc, char **argv)
 	if (!running_sealed())
 		fatal(errno ? errno : EIO, "running from a sealed copy of hako-executor");
 	fcntl(g_chan, F_SETFD, FD_CLOEXEC); /* after the re-exec, which must keep it */
+	prctl(PR_SET_NAME, "hako-executor", 0, 0, 0); /* an exec from an fd is named after the fd number */
 	if (make_undumpable() < 0)
 		fatal(errno, "prctl(PR_SET_DUMPABLE)");
 	/* No host directory as our cwd either (CVE-2024-21626): every plan path is absolute. */

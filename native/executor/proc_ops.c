@@ -222,6 +222,12 @@ static struct {
 	unsigned flags;
 	int set_caps;
 	uint64_t caps[3];
+	/* SCMP_ACT_NOTIFY: the agent's socket (a slot), the message, where our pid goes in it */
+	int listener;
+	const char *message;
+	size_t message_len;
+	uint64_t pid_at[4];
+	int npid_at;
 } g_seccomp;
 
 int op_seccomp(const struct op *op)
@@ -242,14 +248,66 @@ int op_seccomp(const struct op *op)
 	g_seccomp.set_caps = f_u64(op, 2) != 0;
 	for (int i = 0; i < 3; i++)
 		g_seccomp.caps[i] = f_u64(op, 3 + (uint32_t)i);
+	g_seccomp.listener = -1;
+	if (f_i64(op, 6) >= 0 && (g_seccomp.listener = slot_get(f_i64(op, 6))) < 0)
+		return FAIL;
+	g_seccomp.message = f_str(op, 7);
+	g_seccomp.message_len = op->len[7];
+	uint64_t n = f_u64(op, 8);
+	for (uint64_t i = 0; i < n && i < 4; i++)
+		g_seccomp.pid_at[g_seccomp.npid_at++] = f_u64(op, 9 + (uint32_t)i);
 	return OK;
+}
+
+/* wait_fifo closes every fd above `at`: the armed agent socket moves to `at` first. Returns the next free fd. */
+int seccomp_keep_fd(int at)
+{
+	if (g_seccomp.listener < 0)
+		return at;
+	if (g_seccomp.listener != at && dup3(g_seccomp.listener, at, O_CLOEXEC) < 0)
+		return -1;
+	g_seccomp.listener = at;
+	return at + 1;
+}
+
+/* Hands the listener fd to the agent: one sendmsg, the state JSON with our pid, SCM_RIGHTS. */
+static int send_listener(int listener_fd)
+{
+	char text[8192], pid[16];
+	size_t at = 0, out = 0;
+	int pl = snprintf(pid, sizeof pid, "%d", (int)g_host_pid);
+	for (int i = 0; i <= g_seccomp.npid_at; i++) {
+		size_t upto = i < g_seccomp.npid_at ? g_seccomp.pid_at[i] : g_seccomp.message_len;
+		if (upto > g_seccomp.message_len || upto < at || out + (upto - at) + (size_t)pl >= sizeof text) {
+			errno = E2BIG;
+			return -1;
+		}
+		memcpy(text + out, g_seccomp.message + at, upto - at);
+		out += upto - at;
+		at = upto;
+		if (i < g_seccomp.npid_at)
+			memcpy(text + out, pid, (size_t)pl), out += (size_t)pl;
+	}
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { text, out };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener_fd, sizeof(int));
+	return NOINTR(sendmsg(g_seccomp.listener, &msg, MSG_NOSIGNAL)) < 0 ? -1 : 0;
 }
 
 static int load_seccomp(void)
 {
 	if (!g_seccomp.prog.filter)
 		return OK;
-	TRY("seccomp", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, g_seccomp.flags, &g_seccomp.prog));
+	long fd;
+	TRY("seccomp", fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, g_seccomp.flags, &g_seccomp.prog));
+	/* With a listener, the only calls between the load and execve are this sendmsg (and capset) */
+	if (g_seccomp.listener >= 0)
+		TRY("sending the seccomp listener to linux.seccomp.listenerPath", send_listener((int)fd));
 	if (g_seccomp.set_caps) {
 		uint64_t e = g_seccomp.caps[0], p = g_seccomp.caps[1], i = g_seccomp.caps[2];
 		struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -262,18 +320,92 @@ static int load_seccomp(void)
 	return OK;
 }
 
+/* process.scheduler: sched_setattr(2) with the plan's values (struct sched_attr, version 1). */
+int op_sched(const struct op *op)
+{
+	struct {
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t runtime, deadline, period;
+	} attr = {
+		.size = sizeof attr,
+		.policy = (uint32_t)f_u64(op, 0),
+		.flags = f_u64(op, 1),
+		.nice = (int32_t)f_i64(op, 2),
+		.priority = (uint32_t)f_u64(op, 3),
+		.runtime = f_u64(op, 4),
+		.deadline = f_u64(op, 5),
+		.period = f_u64(op, 6),
+	};
+	TRY("sched_setattr", syscall(SYS_sched_setattr, 0, &attr, 0));
+	return OK;
+}
+
+/* process.ioPriority: ioprio_set(IOPRIO_WHO_PROCESS, self, class << 13 | level). */
+int op_ioprio(const struct op *op)
+{
+	TRY("ioprio_set", syscall(SYS_ioprio_set, 1, 0, (int)f_u64(op, 0)));
+	return OK;
+}
+
+int op_personality(const struct op *op)
+{
+	CALL("personality");
+	return syscall(SYS_personality, (unsigned long)f_u64(op, 0)) < 0 ? FAIL : OK;
+}
+
+/*
+ * HOME when process.env has none (the plan asks only then): the home of `uid` in the container's
+ * /etc/passwd, "/" when the uid has no entry (or there is no passwd), as runc. Added at exec.
+ */
+static char *g_home;
+
+int op_default_home(const struct op *op)
+{
+	uint64_t uid = f_u64(op, 0);
+	char line[1024], *home = NULL;
+	FILE *f = fopen("/etc/passwd", "re");
+	while (f && !home && fgets(line, sizeof line, f)) {
+		/* name:password:uid:gid:gecos:home:shell */
+		char *field[7] = { line };
+		int n = 1;
+		for (char *p = line; *p && n < 7; p++)
+			if (*p == ':')
+				*p = 0, field[n++] = p + 1;
+		if (n < 7 || !*field[2])
+			continue;
+		char *end;
+		unsigned long long u = strtoull(field[2], &end, 10);
+		if (*end == 0 && u == uid && *field[5])
+			home = field[5];
+	}
+	if (f)
+		fclose(f);
+	size_t len = strlen(home ? home : "/");
+	g_home = malloc(len + 6);
+	if (!g_home)
+		return FAIL;
+	memcpy(g_home, "HOME=", 5);
+	memcpy(g_home + 5, home ? home : "/", len + 1);
+	return OK;
+}
+
 int op_exec(const struct op *op)
 {
 	uint32_t argc = (uint32_t)f_u64(op, 0);
 	uint32_t envc = (uint32_t)f_u64(op, 1 + argc);
 	char **argv = calloc(argc + 1, sizeof *argv);
-	char **envp = calloc(envc + 1, sizeof *envp);
+	char **envp = calloc(envc + 2, sizeof *envp);
 	if (!argv || !envp)
 		return FAIL;
 	for (uint32_t i = 0; i < argc; i++)
 		argv[i] = op->field[1 + i];
 	for (uint32_t i = 0; i < envc; i++)
 		envp[i] = op->field[2 + argc + i];
+	if (g_home)
+		envp[envc] = g_home;
 	CALL("execve");
 	if (!g_exec_path) {
 		errno = ENOENT;

@@ -70,10 +70,15 @@ enum opcode {
 	OP_LINK_UP = 41,      /* interface name */
 	OP_CREATE_MODES = 42, /* dir mode, file mode */
 	OP_UMOUNT = 43,       /* host path, umount2 flags, missing ok */
-	OP_SECCOMP = 44,      /* BPF bytes, seccomp(2) flags, set caps after, effective, permitted, inheritable */
+	OP_SECCOMP = 44,      /* BPF bytes, seccomp(2) flags, set caps after, effective, permitted, inheritable,
+	                         listener slot, message, list of pid offsets in it */
 	OP_RUN_HOOK = 45,     /* name, path, stdin, pid offset in stdin, timeout, args[], env[] */
 	OP_STARTED = 46,      /* - : the exec fifo's byte, after the startContainer hooks */
-	OP_MAX = 47,
+	OP_SCHED = 47,        /* policy, flags, nice, priority, runtime, deadline, period */
+	OP_IOPRIO = 48,       /* ioprio value (class << 13 | level) */
+	OP_PERSONALITY = 49,  /* persona */
+	OP_DEFAULT_HOME = 50, /* uid: HOME from the container's /etc/passwd, added at exec */
+	OP_MAX = 51,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

@@ -8,12 +8,13 @@ import type { Hook, LinuxIDMapping, Mount, Process, Spec } from '../spec/types.t
 import { CLONE, MNT_DETACH, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
 import { bindAttributes, parseMountOptions } from './mount-options.ts';
 import { CREATE, EXISTS, NSLOTS, type OpArgs, type OpName, type Stage } from './protocol.ts';
-import type { HookState, HostFacts, Plan, PlanContext, SeccompFilter, Step } from './types.ts';
+import type { ContainerState, HostFacts, Plan, PlanContext, SeccompFilter, Step } from './types.ts';
 
 /** fd slots in the executor (see protocol.ts). */
 // HOST: a plain host path; PROC (write_file only): a path below a fresh procfs instance the
 // executor mounts for itself, so no rootfs or mount can redirect a procfs write (CVE-2025-52881).
-export const SLOT = Object.freeze({ PROC: -2, HOST: -1, ROOT: 0, FIFO: 1, CONSOLE: 2, PTY: 3, NS_BASE: 4 });
+// LISTENER: the seccomp agent's socket (linux.seccomp.listenerPath), the last slot.
+export const SLOT = Object.freeze({ PROC: -2, HOST: -1, ROOT: 0, FIFO: 1, CONSOLE: 2, PTY: 3, NS_BASE: 4, LISTENER: NSLOTS - 1 });
 
 // runc's AllowedDevices that have a path: made in every container that sets up its own /dev.
 const DEFAULT_DEVICES: readonly { path: string; major: number; minor: number }[] = [
@@ -149,7 +150,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     .map((ns, i) => ({ ns, i }))
     .filter((j) => j.ns.path !== undefined)
     .sort((a, b2) => Number(b2.ns.type === 'user') - Number(a.ns.type === 'user')); // the user namespace first
-  if (S.NS_BASE + joined.length > NSLOTS) throw configError('linux.namespaces', 'too many namespaces to join');
+  if (S.NS_BASE + joined.length > S.LISTENER) throw configError('linux.namespaces', 'too many namespaces to join');
   joinNamespaces(b, joined.map((j) => ({ label: `linux.namespaces[${j.i}] ${j.ns.type}`, type: j.ns.type, path: j.ns.path! })));
   if (isNew('time')) {
     // clone() can't make a time namespace: unshare it here, the init is born in it.
@@ -166,6 +167,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   b.add('executor', 'exec fifo', 'mkfifo', { path: ctx.execFifo, mode: 0o622, uid: rootUid, gid: rootGid });
   b.add('executor', 'exec fifo', 'open', { path: ctx.execFifo, flags: O.O_PATH, mode: 0, slot: S.FIFO });
   const terminal = connectConsole(b, proc, ctx.consoleSocket);
+  connectSeccompAgent(b, linux.seccomp === undefined ? undefined : ctx.seccomp);
   b.add('executor', 'linux.namespaces', 'clone', { flags: cloneFlags, foreground: ctx.foreground ? 1 : 0 });
 
   // ---- parent stage: id maps of a new user namespace ----
@@ -248,7 +250,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   }
   // In the container's namespaces, run by the init: after the mounts, before pivot_root, so the
   // path is the runtime's view (as runc).
-  hookSteps(b, hooks.createContainer, 'createContainer', ctx.hookState, 'creating');
+  hookSteps(b, hooks.createContainer, 'createContainer', ctx.containerState, 'creating');
   if (linux.seccomp !== undefined && !ctx.seccomp) throw new HakoError('linux.seccomp: the filter must be built before the plan (buildSeccompFilter)');
   if (linux.intelRdt !== undefined) {
     // "If intelRdt is set and no mounted resctrl pseudo-filesystem is available in the runtime mount
@@ -293,17 +295,28 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     const path = posix.join('/', p);
     b.add('init', `linux.maskedPaths[${i}] ${path}`, 'mask', { root: S.ROOT, path, nullDevice: '/dev/null' });
   });
+  if (linux.personality) {
+    // LINUX32 is PER_LINUX32; no flag is defined by the spec yet (runc 1.2 takes none either).
+    if (linux.personality.flags?.length) warnings.push(`linux.personality.flags ignored: ${linux.personality.flags.join(', ')} (no flag is supported)`);
+    b.add('init', 'linux.personality', 'personality', { persona: linux.personality.domain === 'LINUX32' ? 0x0008 : 0x0000 });
+  }
   // The root's own propagation, last of the mounts (an unbindable root can't be a bind source).
   if (prop.final) propagate(S.ROOT, '/', prop.final);
   finishProcess(
     b,
     proc,
-    { preserveFds: ctx.preserveFds, rootless, waitFifo: true, seccomp: linux.seccomp === undefined ? undefined : ctx.seccomp, startHooks: hooks.startContainer, hookState: ctx.hookState },
+    {
+      preserveFds: ctx.preserveFds,
+      rootless,
+      waitFifo: true,
+      seccomp: linux.seccomp === undefined ? undefined : ctx.seccomp,
+      startHooks: hooks.startContainer,
+      containerState: ctx.containerState,
+    },
     warnings,
   );
   for (const [field, why] of [
     ['linux.mountLabel', 'SELinux is not supported'],
-    ['linux.personality', 'not supported yet'],
     ['linux.memoryPolicy', 'not supported yet'],
     ['linux.netDevices', 'not supported yet'],
   ] as const) {
@@ -318,7 +331,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
 /** Joins namespaces by path, in the order given: every path is opened first (a later mount namespace would hide them). */
 export function joinNamespaces(b: Builder, joins: readonly { label: string; type: string; path: string }[]): void {
   const S = SLOT;
-  if (S.NS_BASE + joins.length > NSLOTS) throw new HakoError('too many namespaces to join');
+  if (S.NS_BASE + joins.length > S.LISTENER) throw new HakoError('too many namespaces to join');
   joins.forEach((j, k) => b.add('executor', j.label, 'open', { path: j.path, flags: O_RDONLY, mode: 0, slot: S.NS_BASE + k }));
   joins.forEach((j, k) => {
     const nstype = NAMESPACE_FLAGS[j.type];
@@ -389,23 +402,45 @@ export interface FinishOptions {
   seccomp?: SeccompFilter;
   /** create: hooks.startContainer, run after the go-ahead and before execve (their path is the container's) */
   startHooks?: Hook[];
-  hookState?: HookState;
+  containerState?: ContainerState;
 }
 
-// Where the init splices its host pid into a hook's state JSON.
+// Where the init splices its host pid into a JSON text it hands out.
 const PID_MARK = 2147483647;
 
+/** The JSON text without its PID_MARKs, and where each was (the init writes its pid there). */
+function withPidMarks(value: unknown): { text: string; at: number[] } {
+  const parts = JSON.stringify(value).split(String(PID_MARK));
+  const at: number[] = [];
+  let text = parts[0]!;
+  for (const part of parts.slice(1)) {
+    at.push(text.length);
+    text += part;
+  }
+  return { text, at };
+}
+
+/** The container process state a seccomp agent gets with the listener fd (config-linux.md, Seccomp). */
+function agentMessage(metadata: string, state: ContainerState | undefined, status: string): unknown {
+  if (!state) throw new HakoError('linux.seccomp.listenerPath: the container state is needed');
+  const { ociVersion, id, ...rest } = state;
+  return { ociVersion, fds: ['seccompFd'], pid: PID_MARK, metadata, state: { ociVersion, id, status, pid: PID_MARK, ...rest } };
+}
+
+/** SCMP_ACT_NOTIFY: the agent's socket is a host path, connected before any namespace is entered. */
+export function connectSeccompAgent(b: Builder, seccomp: SeccompFilter | undefined): void {
+  if (seccomp?.listener) b.add('executor', 'linux.seccomp.listenerPath', 'connect', { path: seccomp.listener.path, slot: SLOT.LISTENER });
+}
+
 /** One run_hook step per hook: the state JSON on stdin, its pid left for the init to fill in. */
-function hookSteps(b: Builder, hooks: Hook[] | undefined, kind: 'createContainer' | 'startContainer', state: HookState | undefined, status: string): void {
+function hookSteps(b: Builder, hooks: Hook[] | undefined, kind: 'createContainer' | 'startContainer', state: ContainerState | undefined, status: string): void {
   if (!hooks?.length) return;
   if (!state) throw new HakoError(`hooks.${kind}: the container state is needed to run them`);
   const { ociVersion, id, ...rest } = state;
-  const json = JSON.stringify({ ociVersion, id, status, pid: PID_MARK, ...rest }); // the spec's key order
-  const at = json.indexOf(String(PID_MARK));
-  const stdin = json.slice(0, at) + json.slice(at + String(PID_MARK).length);
+  const { text: stdin, at: [at] } = withPidMarks({ ociVersion, id, status, pid: PID_MARK, ...rest }); // the spec's key order
   hooks.forEach((hook, i) => {
     const name = `hooks.${kind}[${i}]: ${hook.path}`;
-    b.add('init', `hooks.${kind}[${i}] ${hook.path}`, 'run_hook', { name, path: hook.path, stdin, pidAt: at, timeout: hook.timeout ?? 0, args: [...(hook.args ?? [])], env: [...(hook.env ?? [])] });
+    b.add('init', `hooks.${kind}[${i}] ${hook.path}`, 'run_hook', { name, path: hook.path, stdin, pidAt: at!, timeout: hook.timeout ?? 0, args: [...(hook.args ?? [])], env: [...(hook.env ?? [])] });
   });
 }
 
@@ -424,6 +459,12 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
     if (resource === undefined) throw configError(`process.rlimits[${i}].type`, `unknown resource limit ${r.type}`);
     b.add('init', `process.rlimits[${i}] ${r.type}`, 'setrlimit', { resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
   });
+
+  // While the process is still root with every capability (an RT policy or a negative nice needs CAP_SYS_NICE).
+  if (proc.scheduler) b.add('init', 'process.scheduler', 'sched', schedulerArgs(proc.scheduler));
+  if (proc.ioPriority) b.add('init', 'process.ioPriority', 'ioprio', { value: ioPriorityValue(proc.ioPriority) });
+  // runc: HOME from the container's /etc/passwd for the process's uid ("/" without an entry) when env has none.
+  if (!env.some((e) => e.startsWith('HOME='))) b.add('init', 'HOME (process.env has none)', 'default_home', { uid: proc.user?.uid ?? 0 });
 
   // From here on nothing of ours or of our caller's must reach the process but the preserved fds.
   b.add('init', '--preserve-fds', 'close_fds', { first: 3 + opts.preserveFds });
@@ -450,29 +491,71 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
     effective: withAdmin(sets.effective),
     permitted: withAdmin(sets.permitted),
   });
-  if (caps.ambient?.length) b.add('init', 'process.capabilities.ambient', 'ambient', { raise: capMask(caps.ambient, 'process.capabilities.ambient', warnings) });
+  if (caps.ambient?.length) {
+    // The kernel raises an ambient capability only if it is permitted and inheritable too; runc logs
+    // the others and goes on (a `runc spec` bundle lists ambient capabilities that are not inheritable).
+    const wanted = capMask(caps.ambient, 'process.capabilities.ambient', warnings);
+    const raise = Number(BigInt(wanted) & BigInt(sets.permitted) & BigInt(sets.inheritable));
+    const dropped = (caps.ambient ?? []).filter((c) => CAPABILITIES[c] !== undefined && !((BigInt(raise) >> BigInt(CAPABILITIES[c]!)) & 1n));
+    if (dropped.length) warnings.push(`process.capabilities.ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
+    if (raise) b.add('init', 'process.capabilities.ambient', 'ambient', { raise });
+  }
   b.add('init', 'process.cwd', 'chdir', { path: posix.join('/', proc.cwd) });
   b.add('init', `process.args[0] ${JSON.stringify(args[0])}`, 'find_exec', { candidates: execCandidates(args[0]!, env) });
+  if (opts.seccomp) {
+    const listener = opts.seccomp.listener;
+    const message = listener ? withPidMarks(agentMessage(listener.metadata, opts.containerState, opts.waitFifo ? 'creating' : 'running')) : { text: '', at: [] };
+    b.add('init', 'linux.seccomp (armed: loaded right before execve)', 'seccomp', {
+      filter: opts.seccomp.bpf,
+      flags: opts.seccomp.flags,
+      setCaps: keepAdmin ? 1 : 0,
+      ...sets,
+      listener: listener ? SLOT.LISTENER : -1,
+      message: message.text,
+      pidAt: message.at,
+    });
+  }
   b.add('init', 'ready', 'ready', {});
   if (opts.waitFifo) {
     b.add('init', 'exec fifo', 'wait_fifo', { slot: SLOT.FIFO });
-    hookSteps(b, opts.startHooks, 'startContainer', opts.hookState, 'created');
+    hookSteps(b, opts.startHooks, 'startContainer', opts.containerState, 'created');
     b.add('init', 'exec fifo', 'started', {});
-  }
-  if (opts.seccomp) {
-    b.add('init', 'linux.seccomp (loaded right before execve)', 'seccomp', { filter: opts.seccomp.bpf, flags: opts.seccomp.flags, setCaps: keepAdmin ? 1 : 0, ...sets });
   }
   b.add('init', 'process.args', 'exec', { args: [...args], env: [...env] });
 
   for (const [key, why] of [
     ['apparmorProfile', 'AppArmor is not supported'],
     ['selinuxLabel', 'SELinux is not supported'],
-    ['scheduler', 'not supported yet'],
-    ['ioPriority', 'not supported yet'],
     ['execCPUAffinity', 'not supported yet'],
   ] as const) {
     if (proc[key] !== undefined) warnings.push(`process.${key} ignored: ${why}`);
   }
+}
+
+const SCHED_POLICY: Readonly<Record<string, number>> = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6 };
+const SCHED_FLAG: Readonly<Record<string, number>> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01,
+  SCHED_FLAG_RECLAIM: 0x02,
+  SCHED_FLAG_DL_OVERRUN: 0x04,
+  SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+const IOPRIO_CLASS: Readonly<Record<string, number>> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+
+/** process.scheduler → sched_setattr's fields. */
+export function schedulerArgs(s: NonNullable<Process['scheduler']>): OpArgs<'sched'> {
+  let flags = 0;
+  for (const f of s.flags ?? []) flags |= SCHED_FLAG[f] ?? 0;
+  return { policy: SCHED_POLICY[s.policy]!, flags, nice: s.nice ?? 0, priority: s.priority ?? 0, runtime: s.runtime ?? 0, deadline: s.deadline ?? 0, period: s.period ?? 0 };
+}
+
+/** process.ioPriority → ioprio_set's value: class << 13 | level (0-7). */
+export function ioPriorityValue(p: NonNullable<Process['ioPriority']>): number {
+  const level = p.priority ?? 0;
+  if (level < 0 || level > 7) throw configError('process.ioPriority.priority', `must be 0 to 7, not ${level}`);
+  return (IOPRIO_CLASS[p.class]! << 13) | level;
 }
 
 function resolveSource(source: string, bundle: string): string {

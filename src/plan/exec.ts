@@ -7,9 +7,9 @@
 // the pid and time namespaces apply to children, so the clone is born in the container's. No mounts,
 // no exec fifo: the process runs right after `ready`. An execve that fails after `ready` is still
 // reported on the channel (it is closed on exec), which node reads until EOF.
-import { Builder, becomeNamespaceRoot, connectConsole, finishProcess, joinNamespaces, oomScoreAdj, openTerminal, setUmask, SLOT } from './compile.ts';
+import { Builder, becomeNamespaceRoot, connectConsole, connectSeccompAgent, finishProcess, joinNamespaces, oomScoreAdj, openTerminal, setUmask, SLOT } from './compile.ts';
 import type { Process } from '../spec/types.ts';
-import type { Plan, SeccompFilter } from './types.ts';
+import type { ContainerState, Plan, SeccompFilter } from './types.ts';
 
 /** The order namespaces are joined in (runc's nsexec): user, then mount, then the rest. */
 export const EXEC_NAMESPACE_ORDER = ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup', 'time'] as const;
@@ -36,6 +36,8 @@ export interface ExecPlanContext {
   rootless?: boolean;
   /** The container's seccomp filter: an exec'd process gets it too, as in runc. */
   seccomp?: SeccompFilter;
+  /** For a seccomp agent (SCMP_ACT_NOTIFY): the container's state. */
+  containerState?: ContainerState;
 }
 
 export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
@@ -49,6 +51,7 @@ export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
   // the console socket (a host path: before the container's mount namespace), the namespaces ----
   oomScoreAdj(b, ctx.oomScoreAdj, 'container process.oomScoreAdj');
   const terminal = connectConsole(b, proc, ctx.consoleSocket);
+  connectSeccompAgent(b, ctx.seccomp);
   joinNamespaces(
     b,
     namespaces.map((ns) => ({ label: `container namespace ${ns.type}`, type: ns.type, path: ns.path })),
@@ -65,7 +68,7 @@ export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
   // After setns the executor's root is the container's: /dev/ptmx is the container's.
   if (terminal) openTerminal(b, proc, SLOT.HOST, false);
   setUmask(b, proc);
-  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless: ctx.rootless === true, waitFifo: false, seccomp: ctx.seccomp }, warnings);
+  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless: ctx.rootless === true, waitFifo: false, seccomp: ctx.seccomp, containerState: ctx.containerState }, warnings);
 
   return { steps: b.steps, foreground: ctx.foreground, preserveFds: ctx.preserveFds, warnings };
 }

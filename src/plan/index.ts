@@ -6,4 +6,4 @@ export { compileExecPlan, EXEC_NAMESPACE_ORDER, type ExecNamespaceType, type Exe
 export { parseHostFacts, readHostFacts } from './host-facts.ts';
 export { encodePlan, encodeStep, packet } from './encode.ts';
 export { MSG, OPS } from './protocol.ts';
-export type { HookState, HostFacts, OpName, Plan, PlanContext, SeccompFilter, Stage, Step } from './types.ts';
+export type { ContainerState, HostFacts, OpName, Plan, PlanContext, SeccompFilter, Stage, Step } from './types.ts';

@@ -116,9 +116,23 @@ export const OPS = {
     fields: { name: 'str', path: 'str', stdin: 'str', pidAt: 'int', timeout: 'int', args: 'strs', env: 'strs' },
   },
   started: { code: 46, fields: {} },
+  sched: { code: 47, fields: { policy: 'int', flags: 'int', nice: 'int', priority: 'int', runtime: 'int', deadline: 'int', period: 'int' } },
+  ioprio: { code: 48, fields: { value: 'int' } },
+  personality: { code: 49, fields: { persona: 'int' } },
+  default_home: { code: 50, fields: { uid: 'int' } },
   seccomp: {
     code: 44,
-    fields: { filter: 'bytes', flags: 'int', setCaps: 'int', effective: 'int', permitted: 'int', inheritable: 'int' },
+    fields: {
+      filter: 'bytes',
+      flags: 'int',
+      setCaps: 'int',
+      effective: 'int',
+      permitted: 'int',
+      inheritable: 'int',
+      listener: 'int',
+      message: 'str',
+      pidAt: 'ints',
+    },
   },
 } as const satisfies Record<string, { code: number; fields: Fields }>;
 

@@ -46,14 +46,16 @@ export interface SeccompFilter {
   bpf: Uint8Array;
   /** seccomp(2) SECCOMP_SET_MODE_FILTER flags */
   flags: number;
+  /** SCMP_ACT_NOTIFY: where the listener fd goes, with listenerMetadata */
+  listener?: { path: string; metadata: string };
 }
 
-/** The container's state for hooks run by the init (its pid is filled in by the init). */
-export type HookState = Record<string, unknown>;
+/** The container's state (ociState without status and pid) for what the init hands out: hook stdin, the seccomp listener. */
+export type ContainerState = Record<string, unknown>;
 
 export interface PlanContext {
-  /** The state createContainer and startContainer hooks get on stdin (without status and pid). */
-  hookState?: HookState;
+  /** The state in-container hooks and a seccomp agent get (status and pid are added). */
+  containerState?: ContainerState;
   /** linux.seccomp's filter: required when the config has linux.seccomp. */
   seccomp?: SeccompFilter;
   bundle: string;

@@ -6,7 +6,7 @@ import type { CreateOptions } from './options.ts';
 import type { Context } from './context.ts';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
 import { HakoError } from '../errors.ts';
-import { compilePlan, describePlan, type HookState, type HostFacts, type Plan, type PlanContext, type SeccompFilter } from '../plan/index.ts';
+import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext, type SeccompFilter } from '../plan/index.ts';
 import { seccompFilter } from './seccomp.ts';
 import { readHostFacts } from '../plan/host-facts.ts';
 import { loadConfig } from '../spec/load.ts';
@@ -17,7 +17,7 @@ import { launchPlan, type LaunchedInit } from './executor.ts';
 import { runHooks } from './hooks.ts';
 import { writePidFile } from './pidfile.ts';
 import { processIdentity } from './procfs.ts';
-import { ociState } from './state.ts';
+import { ociState, stateForInit } from './state.ts';
 import { execFifoPath } from './status.ts';
 
 export interface CreatedContainer {
@@ -54,13 +54,6 @@ function hostFacts(config: Spec, cgroups: CgroupManager | undefined): HostFacts 
   return facts;
 }
 
-/** The state in-container hooks get: ociState's, the init adds status and its pid. */
-function hookState(config: Spec, record: ContainerRecord, containerDir: string): HookState | undefined {
-  if (!config.hooks?.createContainer?.length && !config.hooks?.startContainer?.length) return undefined;
-  const { status: _status, pid: _pid, ...state } = ociState(record, containerDir);
-  return state;
-}
-
 function planContext(
   config: Spec,
   bundle: string,
@@ -74,7 +67,7 @@ function planContext(
 ): PlanContext {
   return {
     seccomp,
-    hookState: hookState(config, record, containerDir),
+    containerState: stateForInit(record, containerDir),
     containerId: id,
     hostFacts: hostFacts(config, cgroups),
     bundle,

@@ -20,6 +20,7 @@ import { loadCgroupManager, type CgroupManager } from '../cgroups/index.ts';
 import { ConfigError, HakoError, describeSystemError } from '../errors.ts';
 import { compileExecPlan, EXEC_NAMESPACE_ORDER, type ExecNamespaceType } from '../plan/index.ts';
 import { seccompFilter } from './seccomp.ts';
+import { stateForInit } from './state.ts';
 import { parseJson } from '../spec/json.ts';
 import { validateProcess } from '../spec/load.ts';
 import type { Process } from '../spec/types.ts';
@@ -74,6 +75,7 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
       noNewKeyring: record.noNewKeyring === true,
       oomScoreAdj: record.config.process?.oomScoreAdj,
       seccomp,
+      containerState: stateForInit(record, store.dir(id)),
     });
     for (const warning of plan.warnings) logger.warn(warning);
     launched = await launchPlan(plan, {

@@ -1,7 +1,7 @@
 // linux.seccomp → the BPF the executor loads: compiled (src/plan/seccomp.ts), built with
 // libseccomp (src/linux/seccomp.ts). Done before anything is created, so a bad profile leaves
 // nothing behind.
-import { NotImplementedError } from '../errors.ts';
+import { resolve } from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import type { SeccompFilter } from '../plan/types.ts';
 import type { Spec } from '../spec/types.ts';
@@ -12,8 +12,8 @@ export async function seccompFilter(config: Spec, logger: Logger): Promise<Secco
   const { compileSeccomp } = await import('../plan/seccomp.ts');
   const { buildSeccompFilter } = await import('../linux/seccomp.ts');
   const program = compileSeccomp(seccomp);
-  if (program.notify) throw new NotImplementedError('linux.seccomp SCMP_ACT_NOTIFY (handing the listener fd to listenerPath)');
   const built = await buildSeccompFilter(program);
   for (const s of built.skipped) logger.debug(`${s}: unknown to this libseccomp, skipped`);
-  return { bpf: built.bpf, flags: program.flags };
+  const listener = program.notify ? { path: resolve(seccomp.listenerPath!), metadata: seccomp.listenerMetadata ?? '' } : undefined;
+  return { bpf: built.bpf, flags: program.flags, ...(listener ? { listener } : {}) };
 }

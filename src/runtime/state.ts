@@ -1,4 +1,5 @@
 // `hako state` and `hako list`: the OCI state document, in runc's field order and shape.
+import type { ContainerState } from '../plan/types.ts';
 import type { Context } from './context.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { statusOf, type ContainerStatus } from './status.ts';
@@ -60,4 +61,10 @@ export function formatTable(states: OciState[]): string {
   for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
   const widths = rows[0]!.map((_, col) => Math.max(12, ...rows.map((r) => r[col]!.length + 3)));
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('') + '\n').join('');
+}
+
+/** The state in-container hooks and a seccomp agent get: ociState's; the plan adds status, the init its pid. */
+export function stateForInit(record: ContainerRecord, containerDir: string): ContainerState {
+  const { status: _status, pid: _pid, ...state } = ociState(record, containerDir);
+  return state;
 }

@@ -101,6 +101,7 @@ describe('compileExecPlan', () => {
       'umask',
       'no_new_privs',
       'setrlimit',
+      'default_home',
       'close_fds',
       'cap_bounding',
       'keepcaps',

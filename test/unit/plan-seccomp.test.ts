@@ -99,8 +99,8 @@ describe('the seccomp step in a plan', () => {
 
   it('with no_new_privs: loaded right before execve, after the fifo; the process never holds more caps than asked', () => {
     const st = compilePlan(spec(true), ctx()).steps;
-    expect(ops(st).slice(-4)).toEqual(['wait_fifo', 'started', 'seccomp', 'exec']);
-    const sc = st.at(-2)!.args as Record<string, unknown>;
+    expect(ops(st).slice(-6)).toEqual(['find_exec', 'seccomp', 'ready', 'wait_fifo', 'started', 'exec']);
+    const sc = st.find((s) => s.op === 'seccomp')!.args as Record<string, unknown>;
     expect(sc).toMatchObject({ flags: 2, setCaps: 0 });
     expect(sc.filter).toBe(filter.bpf);
     const capset = st.find((s) => s.op === 'capset')!.args as { effective: number; permitted: number; inheritable: number };
@@ -121,7 +121,7 @@ describe('the seccomp step in a plan', () => {
   it('exec gets the container filter too, right before execve; no filter, no step', () => {
     const proc = spec(true).process!;
     const st = compileExecPlan(proc, { containerId: 'c1', namespaces: [], preserveFds: 0, foreground: false, noNewKeyring: false, seccomp: filter }).steps;
-    expect(ops(st).slice(-2)).toEqual(['seccomp', 'exec']);
+    expect(ops(st).slice(-3)).toEqual(['seccomp', 'ready', 'exec']);
     const plain = defaultSpec();
     plain.process!.terminal = false;
     expect(compilePlan(plain, ctx({ seccomp: undefined })).steps.some((s) => s.op === 'seccomp')).toBe(false);
