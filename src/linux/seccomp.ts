@@ -128,8 +128,8 @@ const SECCOMP_SET_MODE_FILTER = 1;
 const EFAULT = 14;
 
 /**
- * linux.seccomp of `hako features`: the actions, operators and architectures this libseccomp knows
- * (SCMP_ACT_NOTIFY is left out: hako cannot hand the listener to an agent yet), and the filter flags
+ * linux.seccomp of `hako features`: the actions, operators and architectures this libseccomp knows,
+ * and the filter flags
  * the kernel takes (asked as runc does: seccomp(SET_MODE_FILTER, flag, NULL) fails with EFAULT
  * for a known flag, EINVAL for an unknown one).
  */
@@ -142,7 +142,7 @@ export async function seccompFeatures(): Promise<SeccompFeatures> {
   }
   const api = l.apiLevel();
   const actions = (Object.keys(SCMP_ACT) as LinuxSeccompAction[]).filter((a) => {
-    if (a === 'SCMP_ACT_NOTIFY') return false;
+    if (a === 'SCMP_ACT_NOTIFY') return api >= 6; // libseccomp's level for user notification
     if (a === 'SCMP_ACT_KILL_PROCESS' || a === 'SCMP_ACT_LOG') return api >= 3;
     return true;
   });

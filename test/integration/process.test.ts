@@ -1,0 +1,66 @@
+// The process surface seen from inside, against hako and runc: HOME as runc sets it, and a bundle
+// made by `runc spec` running unchanged (a terminal, ambient capabilities that are not inheritable).
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
+import { HAKO, hakoDetached } from '../helpers/hako.ts';
+import { findLeaks } from '../helpers/leaks.ts';
+import { hasScript, inTerminal, shellQuote } from '../helpers/terminal.ts';
+
+const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+const runtimes = [
+  { name: 'hako', bin: HAKO, root: `/run/hako-test-process-hako-${process.pid}` },
+  ...(RUNC ? [{ name: 'runc', bin: RUNC, root: `/run/hako-test-process-runc-${process.pid}` }] : []),
+];
+const bundles: TestBundle[] = [];
+afterAll(() => {
+  for (const b of bundles) b.remove();
+  for (const rt of runtimes) rmSync(rt.root, { recursive: true, force: true });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('the process, seen from inside, against hako and runc', () => {
+  for (const rt of runtimes) {
+    it(`${rt.name}: HOME from the container's /etc/passwd when env has none: root, a passwd user, an unknown uid; an explicit HOME is kept`, () => {
+      const homes: string[] = [];
+      for (const [tag, uid, extraEnv] of [
+        ['root', 0, []],
+        ['nobody', 65534, []],
+        ['unknown', 1234, []],
+        ['explicit', 0, ['HOME=/srv']],
+      ] as const) {
+        const id = `home-${tag}-${rt.name}-${process.pid}`;
+        const b = makeBundle(id, (s) => {
+          s.process!.user = { uid, gid: uid };
+          s.process!.env = [...s.process!.env!, ...extraEnv];
+          s.process!.args = ['sh', '-c', 'echo "$HOME"'];
+        });
+        bundles.push(b);
+        const r = hakoDetached(['--root', rt.root, 'run', '-b', b.dir, id], b.dir, rt.bin);
+        expect(r.status, r.stderr).toBe(0);
+        homes.push(r.output().trim());
+        expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
+      }
+      expect(homes).toEqual(['/root', '/nonexistent', '/', '/srv']);
+    });
+
+    it.skipIf(!hasScript || !RUNC)(`${rt.name}: a bundle made by \`runc spec\` runs unchanged (terminal, ambient capabilities without inheritable ones)`, async () => {
+      const id = `runcspec-${rt.name}-${process.pid}`;
+      const b = makeBundle(id);
+      bundles.push(b);
+      rmSync(join(b.dir, 'config.json'));
+      execFileSync(RUNC!, ['spec'], { cwd: b.dir }); // the config exactly as runc writes it
+      const line = `${shellQuote(rt.bin)} --root ${shellQuote(rt.root)} run -b ${shellQuote(b.dir)} ${id}; echo "status $?"`;
+      const s = inTerminal(line);
+      await s.waitFor('#');
+      s.write('grep -E "^Cap(Inh|Amb)" /proc/self/status; echo "home=$HOME"; exit 3\n');
+      const r = await s.done;
+      expect(r.output).toMatch(/CapInh:\s+0000000000000000/);
+      expect(r.output).toMatch(/CapAmb:\s+0000000000000000/);
+      expect(r.output).toMatch(/home=\/root/);
+      expect(r.output).toMatch(/status 3/);
+      expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
+    });
+  }
+});
