@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { LinuxResources } from '../spec/types.ts';
 import { HakoError } from '../errors.ts';
 import { readProcStat } from '../linux/procstat.ts';
-import { errnoCode, readProcs, sleep, subCgroups } from './fsutil.ts';
+import { errnoCode, readProcs, sleep, subCgroups, tryRmdir } from './fsutil.ts';
 import type { CgroupMode } from './host.ts';
 import { UNIFIED } from './path.ts';
 import { removeCreatedParents, removeOwnedCgroup } from './tree.ts';
@@ -200,16 +200,23 @@ export class Manager implements CgroupManager {
       } catch (err) {
         errors.push((err as Error).message);
       }
-    } else if (!(await this.waitEmpty(Date.now() + Math.min(timeoutMs, 500)))) {
+    } else if (!opts.othersMayRemain && !(await this.waitEmpty(Date.now() + Math.min(timeoutMs, 500)))) {
       // rmdir would only fail with EBUSY, hierarchy after hierarchy: say why, once, and keep it all.
       const n = this.ownPids().length;
       throw new HakoError(`cgroup: cannot remove ${this.v2?.dir ?? this.v1?.primaryDir()}: device or resource busy (${n} process(es) still running)`);
     }
     const leaves = new Set(this.leaves());
     const created = new Set(this.createdDirs);
-    // A cgroup that existed before create (shared, or made by someone else) is not ours to remove.
     // The hierarchies at once: a busy one waits out its retries (~150 ms) in parallel with the others.
-    const results = await Promise.all([...leaves].filter((leaf) => created.has(leaf)).map((leaf) => removeOwnedCgroup(leaf)));
+    const results = await Promise.all(
+      [...leaves].map(async (leaf) => {
+        if (created.has(leaf)) return removeOwnedCgroup(leaf, opts.othersMayRemain === true);
+        // A cgroup that existed before create is not ours; one we shared with another container's
+        // processes goes once it is empty (the other container could not remove it while we were in it).
+        if ((this.foreign ?? []).length > 0) tryRmdir(leaf);
+        return {};
+      }),
+    );
     for (const r of results) {
       if (r.error) errors.push(r.error);
       if (r.warning) warnings.push(r.warning);

@@ -64,12 +64,17 @@ export async function removeCgroupTree(dir: string, attempts = 5): Promise<void>
  * may have made some). A sub-cgroup that still holds processes once removeCgroupTree's retries are
  * spent is not the container's (its own are dead by now): another container's cgroup nested below
  * this one. Then `dir` is left in place, and the warning says why; nothing in it is touched.
+ * `othersMayRemain`: processes still in `dir` itself are someone else's too (a shared cgroup whose
+ * own processes died with the container's pid namespace): leave it the same way.
  */
-export async function removeOwnedCgroup(dir: string): Promise<{ warning?: string; error?: string }> {
+export async function removeOwnedCgroup(dir: string, othersMayRemain = false): Promise<{ warning?: string; error?: string }> {
   try {
     await removeCgroupTree(dir);
     return {};
   } catch (err) {
+    if (othersMayRemain && readProcs(dir).length > 0) {
+      return { warning: `cgroup ${dir} left in place: it holds processes that are not this container's (${readProcs(dir).join(' ')})` };
+    }
     const busy = subCgroups(dir).find((sub) => readProcsRecursive(sub).length > 0);
     if (busy !== undefined && readProcs(dir).length === 0) {
       return { warning: `cgroup ${dir} left in place: ${busy} below it holds processes that are not this container's` };

@@ -30,6 +30,12 @@ export interface KillOptions {
 export interface DestroyOptions {
   /** SIGKILL the container's own processes still in the cgroup first (delete --force); default false. */
   kill?: boolean;
+  /**
+   * The container's processes are known to be gone (its init, with its own pid namespace, is dead:
+   * the kernel killed the rest), so processes still in the cgroup belong to another container that
+   * shares it: neither kill nor wait for them, leave the busy cgroup with a warning. Default false.
+   */
+  othersMayRemain?: boolean;
   /** Wait for processes to leave: up to this with kill (default 2000 ms), at most 500 ms without. */
   timeoutMs?: number;
 }

@@ -70,9 +70,13 @@ export async function destroyContainer(ctx: Context, record: ContainerRecord): P
       throw new HakoError(`container ${record.id}: init process ${record.init.pid} did not exit after SIGKILL`);
     }
   }
-  // Processes outside the init's pid namespace (a shared pid namespace) can outlive it. Only the
-  // container's own are killed, and only the cgroup directories its create made are removed.
-  for (const warning of (await cgroups?.destroy({ kill: true })) ?? []) ctx.logger.warn(warning);
+  // With its own pid namespace, the container's processes died with its init (the kernel kills the
+  // namespace): whatever is still in the cgroup is another container's that shares it (runc leaves
+  // those too). Otherwise processes outside the init's pid namespace can outlive it: the container's
+  // own (its cgroup's, less those there before it) are killed. Only the directories create made go.
+  const ownPidNs = record.config.linux?.namespaces?.some((ns) => ns.type === 'pid' && ns.path === undefined) === true;
+  const opts = ownPidNs && record.init ? { othersMayRemain: true } : { kill: true };
+  for (const warning of (await cgroups?.destroy(opts)) ?? []) ctx.logger.warn(warning);
   const state = { ...ociState(record, ctx.store.dir(record.id)), status: 'stopped' as const, pid: 0 };
   ctx.store.remove(record.id);
   await runHooksWarning(record.config.hooks, 'poststop', state, ctx.logger);

@@ -203,6 +203,28 @@ describe.skipIf(!isRoot)('cleanup touches only what is the container\'s (root)',
     expectNoLeaks();
   });
 
+  it('a shared cgroup, its maker deleted first: the other container keeps running, the last one out removes the cgroup', () => {
+    const path = `/hako-test/rel-shared2-${process.pid}`;
+    ids.push(`rel-shared2-${process.pid}`);
+    const x = sleeper(path);
+    const y = newContainer((s) => {
+      s.process!.args = ['sleep', '60'];
+      s.linux!.cgroupsPath = path;
+    });
+    expect(hakoDetached(['--root', root, 'run', '-d', '--bundle', y.bundle.dir, y.id], y.bundle.dir).status).toBe(0);
+    // x made the cgroup, but y's processes are in it: x's delete kills x only (runc does the same) and leaves the cgroup
+    const del = rt('delete', '--force', x.id);
+    expect(del.status).toBe(0);
+    expect(del.stderr).toContain("left in place: it holds processes that are not this container's");
+    expect(status(x.id)).toBeUndefined();
+    expect(status(y.id)).toBe('running');
+    expect(cgroupDirs(path).length).toBe(cgroupMounts().length);
+    // y did not make it, but shared it: once y is gone it is empty, and y removes it
+    expect(rt('delete', '--force', y.id).status).toBe(0);
+    expect(cgroupDirs(path)).toEqual([]);
+    expectNoLeaks();
+  });
+
   it('nested cgroups: delete --force of the outer container leaves the inner one running, and its cgroup', () => {
     const outerPath = `/hako-test/rel-outer-${process.pid}`;
     const innerPath = `${outerPath}/inner`;
