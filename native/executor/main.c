@@ -278,6 +278,7 @@ static const struct {
 	[OP_IOPRIO] = { "ioprio", op_ioprio, 1, 0 },
 	[OP_PERSONALITY] = { "personality", op_personality, 1, 0 },
 	[OP_DEFAULT_HOME] = { "default_home", op_default_home, 1, 0 },
+	[OP_CHOWN_STDIO] = { "chown_stdio", op_chown_stdio, 2, 0 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */

@@ -78,7 +78,8 @@ enum opcode {
 	OP_IOPRIO = 48,       /* ioprio value (class << 13 | level) */
 	OP_PERSONALITY = 49,  /* persona */
 	OP_DEFAULT_HOME = 50, /* uid: HOME from the container's /etc/passwd, added at exec */
-	OP_MAX = 51,
+	OP_CHOWN_STDIO = 51,  /* uid, pty: stdio that is the container's own goes to the process's user */
+	OP_MAX = 52,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

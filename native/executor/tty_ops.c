@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -97,5 +99,29 @@ int op_dup_stdio(const struct op *op)
 		TRY("dup3", dup3(fd, i, 0));
 	slot_set(f_i64(op, 0), -1);
 	TRY("ioctl(TIOCSCTTY)", ioctl(0, TIOCSCTTY, 0));
+	return OK;
+}
+
+/*
+ * The process's stdio belongs to its user, as runc makes it (fixStdioPermissions), but only what
+ * is the container's own: the pty made for it (`pty` set: a UNIX98 pty slave) and pipes or
+ * sockets. /dev/null, a host file or a host terminal handed over as stdio is never chowned.
+ * EINVAL, EPERM, EROFS (an owner not mapped in a user namespace, a read-only /dev) are skipped.
+ */
+int op_chown_stdio(const struct op *op)
+{
+	uid_t uid = (uid_t)f_u64(op, 0);
+	int pty = f_u64(op, 1) != 0;
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || st.st_uid == uid)
+			continue;
+		int ours = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || (pty && S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143);
+		if (!ours)
+			continue;
+		CALL("fchown");
+		if (fchown(fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+			return FAIL;
+	}
 	return OK;
 }

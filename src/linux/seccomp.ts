@@ -71,7 +71,7 @@ const failed = (what: string, rc: number) => `${what}: ${errnoName(-rc).text}`;
 export interface BuiltFilter {
   /** classic BPF: struct sock_filter[] */
   bpf: Buffer;
-  /** syscall names this libseccomp does not know, skipped (field: name) */
+  /** rules left out: syscall names this libseccomp does not know, rules it refused as colliding (field: name) */
   skipped: string[];
 }
 
@@ -98,6 +98,13 @@ export async function buildSeccompFilter(program: SeccompProgram): Promise<Built
         continue;
       }
       const rc = l.ruleAdd(ctx, rule.action, nr, rule.conditions.length, conditionArray(rule.conditions)) as number;
+      if (rc === -17) {
+        // EEXIST: on a sub-architecture (x86's socketcall, say) the rule collides with an earlier
+        // one and libseccomp drops it whole; runc goes on without it too (podman's socket rules
+        // without CAP_AUDIT_WRITE do this on x86_64 with x86 and x32).
+        skipped.push(`${rule.field}: ${rule.syscall} (collides with an earlier rule on a sub-architecture)`);
+        continue;
+      }
       if (rc < 0) throw new HakoError(`config.json: ${rule.field}: ${rule.syscall}: ${failed('seccomp_rule_add', rc)}`);
     }
     return { bpf: await exportBpf(l, ctx), skipped };

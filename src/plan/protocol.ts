@@ -120,6 +120,7 @@ export const OPS = {
   ioprio: { code: 48, fields: { value: 'int' } },
   personality: { code: 49, fields: { persona: 'int' } },
   default_home: { code: 50, fields: { uid: 'int' } },
+  chown_stdio: { code: 51, fields: { uid: 'int', pty: 'int' } },
   seccomp: {
     code: 44,
     fields: {

@@ -94,6 +94,7 @@ export function compileSeccomp(s: LinuxSeccomp): SeccompProgram {
   let notify = s.defaultAction === 'SCMP_ACT_NOTIFY';
   if (notify) throw configError('linux.seccomp.defaultAction', 'SCMP_ACT_NOTIFY cannot be the default action (the agent itself could not run)');
   const rules: SeccompRule[] = [];
+  const seen = new Set<string>();
   (s.syscalls ?? []).forEach((call, i) => {
     const act = action(call.action, call.errnoRet);
     if (act === defaultAction) return; // libseccomp refuses it; it would change nothing
@@ -106,8 +107,16 @@ export function compileSeccomp(s: LinuxSeccomp): SeccompProgram {
     const sameArgTwice = new Set(indexes).size !== indexes.length;
     call.names.forEach((syscall, n) => {
       const field = `linux.seccomp.syscalls[${i}].names[${n}]`;
-      if (sameArgTwice) for (const c of conditions) rules.push({ field, syscall, action: act, conditions: [c] });
-      else rules.push({ field, syscall, action: act, conditions });
+      const add = (conds: SeccompCondition[]) => {
+        // An exact repeat (profiles repeat entries, e.g. podman's socket rules without CAP_AUDIT_WRITE)
+        // changes nothing, and libseccomp refuses it with EEXIST.
+        const key = `${syscall}/${act}/${conds.map((c) => `${c.index},${c.op},${c.a},${c.b}`).join(';')}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        rules.push({ field, syscall, action: act, conditions: conds });
+      };
+      if (sameArgTwice) for (const c of conditions) add([c]);
+      else add(conditions);
     });
   });
   if (notify && !s.listenerPath) throw configError('linux.seccomp.listenerPath', 'is required when an action is SCMP_ACT_NOTIFY');

@@ -13,7 +13,7 @@ export async function seccompFilter(config: Spec, logger: Logger): Promise<Secco
   const { buildSeccompFilter } = await import('../linux/seccomp.ts');
   const program = compileSeccomp(seccomp);
   const built = await buildSeccompFilter(program);
-  for (const s of built.skipped) logger.debug(`${s}: unknown to this libseccomp, skipped`);
+  for (const s of built.skipped) logger.debug(`linux.seccomp rule skipped: ${s}`);
   const listener = program.notify ? { path: resolve(seccomp.listenerPath!), metadata: seccomp.listenerMetadata ?? '' } : undefined;
   return { bpf: built.bpf, flags: program.flags, ...(listener ? { listener } : {}) };
 }

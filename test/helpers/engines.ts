@@ -30,8 +30,6 @@ export type Gap = keyof typeof GAPS;
  */
 export const OPEN_GAPS: readonly Gap[] = [
   'tmpcopyup',
-  'homeDefault',
-  'stdioOwner',
 ];
 
 /**

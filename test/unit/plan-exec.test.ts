@@ -102,6 +102,7 @@ describe('compileExecPlan', () => {
       'no_new_privs',
       'setrlimit',
       'default_home',
+      'chown_stdio',
       'close_fds',
       'cap_bounding',
       'keepcaps',

@@ -74,4 +74,19 @@ describe('process surface', () => {
     expect(BigInt((step(q.steps, 'ambient')!.args as { raise: number }).raise)).toBe(bit('CAP_KILL'));
     expect(q.warnings).toHaveLength(1);
   });
+
+  it("stdio of a non-root process: chown_stdio for the container's own pty or pipes, before the user switch; none for root", () => {
+    const user = compilePlan(spec((x) => (x.process!.user = { uid: 1000, gid: 1000 })), ctx).steps;
+    expect(step(user, 'chown_stdio')!.args).toEqual({ uid: 1000, pty: 0 });
+    expect(user.indexOf(step(user, 'chown_stdio')!)).toBeLessThan(user.indexOf(step(user, 'setid')!));
+    const tty = compilePlan(
+      spec((x) => {
+        x.process!.user = { uid: 1000, gid: 1000 };
+        x.process!.terminal = true;
+      }),
+      { ...ctx, consoleSocket: '/run/c.sock' },
+    ).steps;
+    expect(step(tty, 'chown_stdio')!.args).toEqual({ uid: 1000, pty: 1 });
+    expect(step(compilePlan(spec(), ctx).steps, 'chown_stdio')).toBeUndefined();
+  });
 });

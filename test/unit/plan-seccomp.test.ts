@@ -37,6 +37,16 @@ describe('compileSeccomp', () => {
     expect(p.rules[3]!.field).toBe('linux.seccomp.syscalls[2].names[1]');
   });
 
+  it('drops exact repeats of a rule (libseccomp refuses them with EEXIST), keeps the same call with other conditions or actions', () => {
+    const socket = (value: number) => ({ names: ['socket'], action: 'SCMP_ACT_ALLOW' as const, args: [{ index: 2, value, op: 'SCMP_CMP_NE' as const }] });
+    const p = compileSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [socket(9), socket(9), socket(8), { names: ['socket'], action: 'SCMP_ACT_LOG' }] });
+    expect(p.rules.map((r) => `${r.field} ${r.conditions.map((c) => c.a).join()}`)).toEqual([
+      'linux.seccomp.syscalls[0].names[0] 9',
+      'linux.seccomp.syscalls[2].names[0] 8',
+      'linux.seccomp.syscalls[3].names[0] ',
+    ]);
+  });
+
   it('drops rules whose action is the default (libseccomp refuses them)', () => {
     const p = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }, { names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] });
     expect(p.rules.map((r) => r.syscall)).toEqual(['mkdir']);
