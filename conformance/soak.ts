@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Case, CaseContext, RunEnv, RuntimeKind } from './lib/case.ts';
 import { sleep } from './lib/case.ts';
-import { cleanUpOnSignals, closeSession, openSession } from './lib/env.ts';
+import { cleanUpOnSignals, closeSession, CONTAINER_ID, openSession } from './lib/env.ts';
 import { hostMounts, orphanChildren, procStat, reapOrphans } from './lib/host.ts';
 import { cgroupMounts, runCase } from './lib/runner.ts';
 import type { CaseResult } from './lib/runner.ts';
@@ -208,7 +208,7 @@ function globalLeaks(env: RunEnv, runDir: string): string[] {
     }
   }
   try {
-    for (const e of readdirSync(env.root)) leaks.push(`state ${join(env.root, e)}`);
+    for (const e of readdirSync(env.root).filter((name) => CONTAINER_ID.test(name))) leaks.push(`state ${join(env.root, e)}`);
   } catch {
     // no root
   }
@@ -267,7 +267,10 @@ async function main(): Promise<number> {
         else if (allLeaks.length) st.known++;
         if (other.length) st.unexpected++;
         for (const f of [...leaks, ...other].slice(0, 3)) if (problems.length < 50) problems.push(`#${i + 1} ${sc.name}: ${f}`);
-        if (++done % 50 === 0) process.stderr.write(`soak: ${done}/${count} (${Math.round((Date.now() - t0) / 1000)} s)\n`);
+        if (++done % 50 === 0) {
+          const bad = [...stats.values()].reduce((a, s) => a + s.unexpected + s.leaks, 0);
+          process.stderr.write(`soak: ${done}/${count} (${Math.round((Date.now() - t0) / 1000)} s), ${bad} unexpected or leaking so far\n`);
+        }
       }
     };
     await Promise.all(Array.from({ length: jobs }, worker));

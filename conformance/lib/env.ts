@@ -55,12 +55,16 @@ export async function openSession(bins: string[], label = 'conformance'): Promis
   return session;
 }
 
+/** runc's id rule: letters, digits, `_`, `+`, `-`, `.`. */
+export const CONTAINER_ID = /^[\w+.-]+$/;
+
 /** Removes everything the session made. Returns what had to be removed by force (for leak reports). */
 export async function closeSession(session: Session): Promise<string[]> {
   const leftovers: string[] = [];
   for (const env of session.envs) {
     if (existsSync(env.root)) {
-      for (const id of readdirSync(env.root)) {
+      // Only what could be a container (runc's id rule): a runtime may keep its own files there (hako's seccomp cache).
+      for (const id of readdirSync(env.root).filter((name) => CONTAINER_ID.test(name))) {
         leftovers.push(`state ${join(env.root, id)}`);
         await runProcess(env.bin, ['--root', env.root, 'delete', '--force', id], { timeoutMs: 10_000 });
       }

@@ -467,7 +467,8 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
   if (!env.some((e) => e.startsWith('HOME='))) b.add('init', 'HOME (process.env has none)', 'default_home', { uid: proc.user?.uid ?? 0 });
 
   // runc gives a non-root process its stdio; hako only what is the container's own (its pty, pipes).
-  if ((proc.user?.uid ?? 0) !== 0) b.add('init', 'process.user (stdio owner)', 'chown_stdio', { uid: proc.user!.uid, pty: proc.terminal ? 1 : 0 });
+  const stdioOwner = proc.user?.uid ?? 0;
+  if (stdioOwner !== 0) b.add('init', 'process.user (stdio owner)', 'chown_stdio', { uid: stdioOwner, pty: proc.terminal ? 1 : 0 });
 
   // From here on nothing of ours or of our caller's must reach the process but the preserved fds.
   b.add('init', '--preserve-fds', 'close_fds', { first: 3 + opts.preserveFds });

@@ -93,7 +93,7 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
   const bundle = resolve(flags.bundle);
   const config = await loadConfig(bundle);
   checkConsole(config, flags, foreground);
-  const seccomp = await seccompFilter(config, logger);
+  const seccomp = await seccompFilter(config, logger, store.root);
 
   const record: ContainerRecord = {
     id,

@@ -57,7 +57,7 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
   checkPreservedFds(flags.preserveFds);
   const cgroups = execCgroups(record, flags.cgroups);
   const namespaces = initNamespaces(init);
-  const seccomp = await seccompFilter(record.config, logger); // the container's filter, as runc
+  const seccomp = await seccompFilter(record.config, logger, store.root); // the container's filter, as runc
 
   const foregroundTerminal = proc.terminal === true && !flags.detach && flags.consoleSocket === undefined;
   const terminal = foregroundTerminal ? await TerminalProxy.forProcess() : undefined;

@@ -11,6 +11,10 @@ const ID_PATTERN = /^[\w+.-]+$/;
  */
 export const MAX_ID_LENGTH = 255;
 
+export function isValidId(name: string): boolean {
+  return name.length <= MAX_ID_LENGTH && ID_PATTERN.test(name) && name !== '.' && name !== '..';
+}
+
 export function validateId(id: string | undefined): string {
   if (id === undefined || id === '') throw new HakoError('container id cannot be empty');
   if (id.length > MAX_ID_LENGTH) {

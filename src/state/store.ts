@@ -6,7 +6,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeSystemError, HakoError } from '../errors.ts';
-import { validateId } from './ids.ts';
+import { isValidId, validateId } from './ids.ts';
 import type { ContainerRecord } from './record.ts';
 
 const STATE_FILE = 'state.json';
@@ -177,7 +177,7 @@ export class StateStore {
   ids(): string[] {
     try {
       return readdirSync(this.root, { withFileTypes: true })
-        .filter((e) => e.isDirectory())
+        .filter((e) => e.isDirectory() && isValidId(e.name)) // not hako's own (seccomp@bpf)
         .map((e) => e.name)
         .sort();
     } catch (err) {

@@ -1,0 +1,51 @@
+// Built seccomp filters are cached under --root: a hit skips libseccomp, a changed profile or a
+// damaged file is built again; the cache folder is never taken for a container.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Logger } from '../../src/log/logger.ts';
+import { SECCOMP_CACHE, seccompFilter } from '../../src/runtime/seccomp.ts';
+import { defaultSpec } from '../../src/spec/default-spec.ts';
+import { StateStore } from '../../src/state/store.ts';
+import type { Spec } from '../../src/spec/types.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'hako-test-seccomp-cache-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const lines: string[] = [];
+const logger = { debug: (m: string) => lines.push(m) } as unknown as Logger;
+const spec = (names: string[]): Spec => {
+  const s = defaultSpec();
+  s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names, action: 'SCMP_ACT_ERRNO' }] };
+  return s;
+};
+
+describe('seccomp filter cache', () => {
+  it('builds once, then reads the cache; another profile is another entry; a damaged entry is built again', async () => {
+    const first = await seccompFilter(spec(['mkdir']), logger, root);
+    const dir = join(root, SECCOMP_CACHE);
+    expect(readdirSync(dir)).toHaveLength(1);
+    const mkdirEntry = join(dir, readdirSync(dir)[0]!);
+    lines.length = 0;
+    const second = await seccompFilter(spec(['mkdir']), logger, root);
+    expect(lines.some((l) => l.includes('cached filter'))).toBe(true);
+    expect(Buffer.from(second!.bpf).equals(Buffer.from(first!.bpf))).toBe(true);
+
+    await seccompFilter(spec(['rmdir']), logger, root);
+    expect(readdirSync(dir)).toHaveLength(2);
+
+    writeFileSync(mkdirEntry, 'bad');
+    lines.length = 0;
+    const rebuilt = await seccompFilter(spec(['mkdir']), logger, root);
+    expect(Buffer.from(rebuilt!.bpf).equals(Buffer.from(first!.bpf))).toBe(true);
+    expect(lines.some((l) => l.includes('cached filter'))).toBe(false);
+    expect(readFileSync(mkdirEntry).equals(Buffer.from(first!.bpf))).toBe(true);
+  });
+
+  it('without a --root (no place for it) nothing is cached; the store never lists the cache as a container', async () => {
+    expect(await seccompFilter(spec(['mkdir']), logger)).toBeDefined();
+    expect(existsSync(join(root, SECCOMP_CACHE))).toBe(true);
+    expect(new StateStore(root).ids()).toEqual([]);
+  });
+});
