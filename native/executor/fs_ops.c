@@ -556,11 +556,24 @@ int op_mkpath(const struct op *op)
 	return OK;
 }
 
-/* chdir, then make sure the cwd is reachable from the root (no fd leaked from outside). */
+/*
+ * chdir, then make sure the cwd is reachable from the root (no fd leaked from outside).
+ * `early` (before the user switch): a refusal (EACCES, EPERM) is no failure, the late chdir (as
+ * the user) tries again; once one worked, the late one has nothing to do. runc does the same, so a
+ * cwd only root can enter and one only the user can enter both work.
+ */
+static int g_cwd_done;
+
 int op_chdir(const struct op *op)
 {
 	char buf[PATH_MAX];
-	TRY("chdir", chdir(f_str(op, 0)));
+	int early = f_u64(op, 1) != 0;
+	if (!early && g_cwd_done)
+		return SKIPPED;
+	CALL("chdir");
+	if (chdir(f_str(op, 0)) < 0)
+		return early && (errno == EACCES || errno == EPERM) ? SKIPPED : FAIL;
+	g_cwd_done = 1;
 	CALL("getcwd");
 	if (!getcwd(buf, sizeof buf))
 		return FAIL;

@@ -249,7 +249,7 @@ static const struct {
 	[OP_PIVOT_ROOT] = { "pivot_root", op_pivot_root, 1, 0 },
 	[OP_MOVE_ROOT] = { "move_root", op_move_root, 1, 0 },
 	[OP_MKPATH] = { "mkpath", op_mkpath, 3, 0 },
-	[OP_CHDIR] = { "chdir", op_chdir, 1, 0 },
+	[OP_CHDIR] = { "chdir", op_chdir, 2, 0 },
 	[OP_SETSID] = { "setsid", op_setsid, 0, 0 },
 	[OP_TERMINAL] = { "terminal", op_terminal, 6, 0 },
 	[OP_DUP_STDIO] = { "dup_stdio", op_dup_stdio, 1, 0 },

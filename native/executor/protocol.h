@@ -48,7 +48,7 @@ enum opcode {
 	OP_PIVOT_ROOT = 19,   /* root slot */
 	OP_MOVE_ROOT = 20,    /* root slot */
 	OP_MKPATH = 21,       /* root slot, path, create */
-	OP_CHDIR = 22,        /* path */
+	OP_CHDIR = 22,        /* path, early (a refusal is left to the late one) */
 	OP_SETSID = 23,       /* - */
 	OP_TERMINAL = 24,     /* root slot, ptmx path, console slot, rows, cols, slave slot */
 	OP_DUP_STDIO = 25,    /* slot */

@@ -474,6 +474,9 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
   b.add('init', '--preserve-fds', 'close_fds', { first: 3 + opts.preserveFds });
   const caps = proc.capabilities ?? {};
   b.add('init', 'process.capabilities.bounding', 'cap_bounding', { keep: capMask(caps.bounding, 'process.capabilities.bounding', warnings) });
+  // runc: into the cwd first as root (a folder only root may enter), again as the user if refused
+  // (a folder only the user may enter, e.g. root-squashed NFS).
+  b.add('init', 'process.cwd (as root)', 'chdir', { path: posix.join('/', proc.cwd), early: 1 });
   b.add('init', 'process.user', 'keepcaps', { on: 1 });
   const uid = proc.user?.uid ?? 0;
   const gid = proc.user?.gid ?? 0;
@@ -504,7 +507,7 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
     if (dropped.length) warnings.push(`process.capabilities.ambient: ${dropped.join(', ')} not raised: an ambient capability must also be permitted and inheritable`);
     if (raise) b.add('init', 'process.capabilities.ambient', 'ambient', { raise });
   }
-  b.add('init', 'process.cwd', 'chdir', { path: posix.join('/', proc.cwd) });
+  b.add('init', 'process.cwd', 'chdir', { path: posix.join('/', proc.cwd), early: 0 });
   b.add('init', `process.args[0] ${JSON.stringify(args[0])}`, 'find_exec', { candidates: execCandidates(args[0]!, env) });
   if (opts.seccomp) {
     const listener = opts.seccomp.listener;

@@ -89,7 +89,7 @@ export const OPS = {
   pivot_root: { code: 19, fields: { root: 'int' } },
   move_root: { code: 20, fields: { root: 'int' } },
   mkpath: { code: 21, fields: { root: 'int', path: 'str', create: 'int' } },
-  chdir: { code: 22, fields: { path: 'str' } },
+  chdir: { code: 22, fields: { path: 'str', early: 'int' } },
   setsid: { code: 23, fields: {} },
   terminal: { code: 24, fields: { root: 'int', ptmx: 'str', console: 'int', rows: 'int', cols: 'int', slot: 'int' } },
   dup_stdio: { code: 25, fields: { slot: 'int' } },

@@ -1,7 +1,7 @@
 // The process surface seen from inside, against hako and runc: HOME as runc sets it, and a bundle
 // made by `runc spec` running unchanged (a terminal, ambient capabilities that are not inheritable).
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
@@ -43,6 +43,29 @@ describe.skipIf(process.getuid?.() !== 0)('the process, seen from inside, agains
         expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
       }
       expect(homes).toEqual(['/root', '/nonexistent', '/', '/srv']);
+    });
+
+    it(`${rt.name}: a cwd only root may enter, and one only the process user may enter, both work for --user 1000`, () => {
+      const cwds: string[] = [];
+      for (const [tag, owner] of [
+        ['rootonly', 0],
+        ['useronly', 1000],
+      ] as const) {
+        const id = `cwd-${tag}-${rt.name}-${process.pid}`;
+        const b = makeBundle(id, (s) => {
+          s.process!.user = { uid: 1000, gid: 1000 };
+          s.process!.cwd = `/${tag}`;
+          s.process!.args = ['sh', '-c', 'pwd'];
+        });
+        bundles.push(b);
+        mkdirSync(join(b.dir, 'rootfs', tag), { mode: 0o700 });
+        chownSync(join(b.dir, 'rootfs', tag), owner, owner);
+        const r = hakoDetached(['--root', rt.root, 'run', '-b', b.dir, id], b.dir, rt.bin);
+        expect(r.status, r.stderr).toBe(0);
+        cwds.push(r.output().trim());
+        expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
+      }
+      expect(cwds).toEqual(['/rootonly', '/useronly']);
     });
 
     it.skipIf(!hasScript || !RUNC)(`${rt.name}: a bundle made by \`runc spec\` runs unchanged (terminal, ambient capabilities without inheritable ones)`, async () => {

@@ -46,8 +46,14 @@ describe('compilePlan', () => {
   it('follows runc: rootfs, mounts in config order, devices, pivot_root, then finalization and credentials', () => {
     const p = compilePlan(spec(), ctx());
     const seq = p.steps.filter((s) => s.stage === 'init').map((s) => s.op);
-    const at = (op: string) => seq.indexOf(op as never);
+    const at = (op: string) => (op === 'chdir' ? seq.lastIndexOf(op as never) : seq.indexOf(op as never));
     const order = ['setsid', 'sethostname', 'setattr', 'bind', 'create_modes', 'mount', 'mknod', 'symlink', 'pivot_root', 'mkpath', 'mask', 'no_new_privs', 'setrlimit', 'close_fds', 'cap_bounding', 'keepcaps', 'setgroups', 'setid', 'capset', 'chdir', 'find_exec', 'ready', 'wait_fifo', 'exec'];
+    // the cwd: tried as root before the user switch, then as the user (runc)
+    expect(p.steps.filter((s) => s.op === 'chdir').map((s) => s.args)).toEqual([
+      { path: '/', early: 1 },
+      { path: '/', early: 0 },
+    ]);
+    expect(seq.indexOf('chdir' as never)).toBeLessThan(at('setid'));
     const positions = order.map(at);
     expect(positions.every((x) => x >= 0)).toBe(true);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));

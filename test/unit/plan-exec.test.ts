@@ -105,6 +105,7 @@ describe('compileExecPlan', () => {
       'chown_stdio',
       'close_fds',
       'cap_bounding',
+      'chdir',
       'keepcaps',
       'setgroups',
       'setid',
