@@ -122,6 +122,7 @@ int op_ioprio(const struct op *op);
 int op_personality(const struct op *op);
 int op_default_home(const struct op *op);
 int op_chown_stdio(const struct op *op);
+int op_tmpfs_copyup(const struct op *op);
 extern pid_t g_host_pid;
 int op_link_up(const struct op *op);
 int op_create_modes(const struct op *op);

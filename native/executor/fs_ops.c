@@ -9,6 +9,7 @@
  */
 #include "executor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
@@ -582,4 +584,135 @@ int op_chdir(const struct op *op)
 		return FAIL;
 	}
 	return OK;
+}
+
+/* Copies the tree under `src` into `dst` (both directories): files, folders, symlinks and nodes
+ * with their modes and owners; nothing is ever followed. For tmpcopyup. */
+static int copy_tree(int src, int dst, int depth)
+{
+	int dirfd, r = 0;
+	if (depth > 64) {
+		errno = ELOOP;
+		return -1;
+	}
+	CALL("opendir");
+	if ((dirfd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close_keep(dirfd);
+		return -1;
+	}
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d))) {
+		const char *name = e->d_name;
+		struct stat st;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		CALL("fstatat");
+		if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -1;
+			break;
+		}
+		mode_t mode = st.st_mode & 07777;
+		if (S_ISDIR(st.st_mode)) {
+			int s2 = -1, d2 = -1;
+			CALL("mkdirat");
+			r = mkdirat(dst, name, 0700) < 0 ? -1
+			    : (s2 = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ? -1
+			    : (d2 = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ? -1
+			    : copy_tree(s2, d2, depth + 1);
+			if (r == 0 && ((CALL("fchown"), fchown(d2, st.st_uid, st.st_gid)) < 0 || (CALL("fchmod"), fchmod(d2, mode)) < 0))
+				r = -1;
+			close_keep(s2);
+			close_keep(d2);
+		} else if (S_ISREG(st.st_mode)) {
+			int in = -1, out = -1;
+			CALL("openat");
+			if ((in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+			    (out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+				r = -1;
+			for (off_t off = 0; r == 0 && off < st.st_size;) {
+				CALL("sendfile");
+				ssize_t n = sendfile(out, in, &off, (size_t)(st.st_size - off));
+				if (n <= 0)
+					r = -1, errno = n == 0 ? EIO : errno;
+			}
+			if (r == 0 && ((CALL("fchown"), fchown(out, st.st_uid, st.st_gid)) < 0 || (CALL("fchmod"), fchmod(out, mode)) < 0))
+				r = -1;
+			close_keep(in);
+			close_keep(out);
+		} else if (S_ISLNK(st.st_mode)) {
+			char link[PATH_MAX];
+			CALL("readlinkat");
+			ssize_t n = readlinkat(src, name, link, sizeof link - 1);
+			if (n < 0)
+				r = -1;
+			else {
+				link[n] = 0;
+				CALL("symlinkat");
+				r = symlinkat(link, dst, name) < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 0;
+			}
+		} else {
+			CALL("mknodat");
+			r = mknodat(dst, name, st.st_mode, st.st_rdev) < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 0;
+		}
+	}
+	int err = errno;
+	closedir(d);
+	errno = err;
+	return r;
+}
+
+/*
+ * A tmpfs with the rootfs content of its destination copied in (the tmpcopyup option podman adds
+ * for --tmpfs and --read-only): made detached (fsopen/fsmount, the plan's options), filled from
+ * the destination, given its attributes, then moved onto the destination.
+ */
+int op_tmpfs_copyup(const struct op *op)
+{
+	int rootfd = root_fd(f_i64(op, 0)), target, fs = -1, mnt = -1, src = -1, r = FAIL;
+	struct mount_attr attr = { .attr_set = f_u64(op, 2), .attr_clr = f_u64(op, 3) };
+	uint64_t n = f_u64(op, 4);
+	if (rootfd == -1 || (target = open_path(rootfd, f_str(op, 1), CREATE_DIR)) < 0)
+		return FAIL;
+	CALL("fsopen");
+	if ((fs = fsopen("tmpfs", FSOPEN_CLOEXEC)) < 0)
+		goto out;
+	for (uint64_t i = 0; i < n; i++) {
+		char opt[512];
+		const char *o = f_str(op, 5 + (uint32_t)i);
+		if (strlen(o) >= sizeof opt) {
+			errno = ENAMETOOLONG;
+			goto out;
+		}
+		strcpy(opt, o);
+		char *eq = strchr(opt, '=');
+		if (eq)
+			*eq = 0;
+		CALL("fsconfig");
+		if (fsconfig(fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, eq ? eq + 1 : NULL, 0) < 0)
+			goto out;
+	}
+	CALL("fsconfig");
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		goto out;
+	CALL("fsmount");
+	if ((mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
+		goto out;
+	CALL("openat");
+	if ((src = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || copy_tree(src, mnt, 0) < 0)
+		goto out;
+	CALL("mount_setattr");
+	if ((attr.attr_set || attr.attr_clr) && mount_setattr(mnt, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		goto out;
+	CALL("move_mount");
+	if (move_mount(mnt, "", target, "", MOVE_FLAGS) == 0)
+		r = OK;
+out:
+	close_keep(src);
+	close_keep(mnt);
+	close_keep(fs);
+	close_keep(target);
+	return r;
 }

@@ -279,6 +279,7 @@ static const struct {
 	[OP_PERSONALITY] = { "personality", op_personality, 1, 0 },
 	[OP_DEFAULT_HOME] = { "default_home", op_default_home, 1, 0 },
 	[OP_CHOWN_STDIO] = { "chown_stdio", op_chown_stdio, 2, 0 },
+	[OP_TMPFS_COPYUP] = { "tmpfs_copyup", op_tmpfs_copyup, 5, 1 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */

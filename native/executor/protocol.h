@@ -79,7 +79,8 @@ enum opcode {
 	OP_PERSONALITY = 49,  /* persona */
 	OP_DEFAULT_HOME = 50, /* uid: HOME from the container's /etc/passwd, added at exec */
 	OP_CHOWN_STDIO = 51,  /* uid, pty: stdio that is the container's own goes to the process's user */
-	OP_MAX = 52,
+	OP_TMPFS_COPYUP = 52, /* root slot, target, attr set, attr clr, list of tmpfs options */
+	OP_MAX = 53,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

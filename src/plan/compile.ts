@@ -635,6 +635,14 @@ function compileMount(
     readonlyLater.push({ label, dest });
   }
   const data = type === 'overlay' ? overlayData(p.data, ctx.bundle) : p.data;
+  if (p.tmpcopyup) {
+    if (type !== 'tmpfs') throw new HakoError(`${label}: tmpcopyup: only a tmpfs can take the image's content`);
+    // a detached tmpfs, filled from the destination, then moved onto it (runc's tmpcopyup)
+    const attrs = bindAttributes(p);
+    b.add('init', label, 'tmpfs_copyup', { root: S.ROOT, target: dest, attrSet: attrs.set, attrClr: attrs.clr, options: [`source=${m.source ?? 'tmpfs'}`, ...data] });
+    propagate();
+    return;
+  }
   b.add('init', label, 'mount', {
     root: S.ROOT,
     target: dest,

@@ -79,12 +79,11 @@ const REC_ATTRS: Readonly<Record<string, { set: number; clr: number }>> = {
 
 /** Every option the plan maps to a flag, a propagation change or a recursive attribute: `hako features` lists these. */
 export const MAPPED_MOUNT_OPTIONS: readonly string[] = Object.freeze(
-  [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(REC_ATTRS)].sort(),
+  [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(REC_ATTRS), 'tmpcopyup'].sort(),
 );
 
 /** Options runc knows as extensions that hako doesn't implement. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
-  tmpcopyup: 'copying the image content into a tmpfs (tmpcopyup) is not supported',
   idmap: 'idmapped mounts are not supported',
   ridmap: 'idmapped mounts are not supported',
 };
@@ -100,10 +99,12 @@ export interface ParsedOptions {
   recursive: { set: number; clr: number };
   /** Options hako can't honour, with why. */
   unsupported: string[];
+  /** tmpcopyup (a runc extension): the rootfs content of the destination is copied into the new tmpfs. */
+  tmpcopyup: boolean;
 }
 
 export function parseMountOptions(options: readonly string[]): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, cleared: 0, data: [], propagation: [], recursive: { set: 0, clr: 0 }, unsupported: [] };
+  const out: ParsedOptions = { flags: 0, cleared: 0, data: [], propagation: [], recursive: { set: 0, clr: 0 }, unsupported: [], tmpcopyup: false };
   for (const option of options) {
     const flag = FLAGS[option];
     const prop = PROPAGATION[option];
@@ -124,6 +125,8 @@ export function parseMountOptions(options: readonly string[]): ParsedOptions {
       const touched = rec.set | rec.clr;
       out.recursive.set = (out.recursive.set & ~touched) | rec.set;
       out.recursive.clr = (out.recursive.clr & ~touched) | rec.clr;
+    } else if (option === 'tmpcopyup') {
+      out.tmpcopyup = true;
     } else if (Object.hasOwn(UNSUPPORTED, option)) {
       out.unsupported.push(`${option}: ${UNSUPPORTED[option]}`);
     } else {

@@ -121,6 +121,7 @@ export const OPS = {
   personality: { code: 49, fields: { persona: 'int' } },
   default_home: { code: 50, fields: { uid: 'int' } },
   chown_stdio: { code: 51, fields: { uid: 'int', pty: 'int' } },
+  tmpfs_copyup: { code: 52, fields: { root: 'int', target: 'str', attrSet: 'int', attrClr: 'int', options: 'strs' } },
   seccomp: {
     code: 44,
     fields: {

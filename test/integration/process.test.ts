@@ -1,7 +1,7 @@
 // The process surface seen from inside, against hako and runc: HOME as runc sets it, and a bundle
 // made by `runc spec` running unchanged (a terminal, ambient capabilities that are not inheritable).
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
@@ -66,6 +66,26 @@ describe.skipIf(process.getuid?.() !== 0)('the process, seen from inside, agains
         expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
       }
       expect(cwds).toEqual(['/rootonly', '/useronly']);
+    });
+
+    it(`${rt.name}: tmpcopyup: a tmpfs over an image folder starts with its content (modes, owners, links), writes stay in the tmpfs, a read-only root stays read-only`, () => {
+      const id = `copyup-${rt.name}-${process.pid}`;
+      const b = makeBundle(id, (s) => {
+        s.root!.readonly = true;
+        s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid', 'mode=755', 'size=1m'] });
+        s.process!.args = ['sh', '-c', 'stat -c "%a %u %n" /etc/passwd /etc/sub/secret; readlink /etc/link; echo x > /etc/new && echo wrote; grep " /etc " /proc/self/mountinfo | grep -c tmpfs; touch /x 2>/dev/null || echo root-ro'];
+      });
+      bundles.push(b);
+      mkdirSync(join(b.dir, 'rootfs/etc/sub'));
+      writeFileSync(join(b.dir, 'rootfs/etc/sub/secret'), 's');
+      chmodSync(join(b.dir, 'rootfs/etc/sub/secret'), 0o600);
+      chownSync(join(b.dir, 'rootfs/etc/sub/secret'), 1000, 1000);
+      symlinkSync('/etc/passwd', join(b.dir, 'rootfs/etc/link'));
+      const r = hakoDetached(['--root', rt.root, 'run', '-b', b.dir, id], b.dir, rt.bin);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.output().trim().split('\n')).toEqual(['644 0 /etc/passwd', '600 1000 /etc/sub/secret', '/etc/passwd', 'wrote', '1', 'root-ro']);
+      expect(existsSync(join(b.dir, 'rootfs/etc/new'))).toBe(false);
+      expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
     });
 
     it.skipIf(!hasScript || !RUNC)(`${rt.name}: a bundle made by \`runc spec\` runs unchanged (terminal, ambient capabilities without inheritable ones)`, async () => {

@@ -392,9 +392,11 @@ describe('compilePlan', () => {
 
   it('refuses what it cannot do, with the field named', () => {
     expect(() => compilePlan(spec((s) => (s.linux!.namespaces = [{ type: 'pid' }])), ctx())).toThrow(ConfigError);
-    expect(() => compilePlan(spec((s) => s.mounts!.push({ destination: '/t', type: 'tmpfs', options: ['tmpcopyup'] })), ctx())).toThrow(
-      'mounts[7] /t: tmpcopyup: copying the image content into a tmpfs (tmpcopyup) is not supported',
+    expect(() => compilePlan(spec((s) => s.mounts!.push({ destination: '/t', type: 'proc', options: ['tmpcopyup'] })), ctx())).toThrow(
+      'mounts[7] /t: tmpcopyup: only a tmpfs can take the image\'s content',
     );
+    const copyup = compilePlan(spec((s) => s.mounts!.push({ destination: '/t', type: 'tmpfs', options: ['tmpcopyup', 'nosuid', 'size=1m', 'ro'] })), ctx());
+    expect(find(copyup.steps, 'mounts[7] /t')[0]).toMatchObject({ op: 'tmpfs_copyup', args: { target: '/t', attrSet: MOUNT_ATTR.MOUNT_ATTR_NOSUID | MOUNT_ATTR.MOUNT_ATTR_RDONLY, options: ['source=tmpfs', 'size=1m'] } });
     expect(() => compilePlan(spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), ctx())).toThrow(/filter must be built/);
     expect(() => compilePlan(spec((s) => (s.hooks = { createContainer: [{ path: '/x' }] })), ctx())).toThrow(/container state is needed/);
     expect(() => compilePlan(spec((s) => delete s.process), ctx())).toThrow(ConfigError);

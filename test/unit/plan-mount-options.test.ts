@@ -60,8 +60,9 @@ describe('parseMountOptions', () => {
     expect(p.recursive).toEqual({ set: A.MOUNT_ATTR_NOATIME, clr: A.MOUNT_ATTR_RDONLY | A.MOUNT_ATTR__ATIME });
   });
 
-  it('tmpcopyup and idmap are reported as unsupported', () => {
-    expect(parseMountOptions(['tmpcopyup', 'idmap']).unsupported).toHaveLength(2);
+  it('idmap is reported as unsupported; tmpcopyup is taken', () => {
+    expect(parseMountOptions(['tmpcopyup', 'idmap']).unsupported).toHaveLength(1);
+    expect(parseMountOptions(['tmpcopyup']).tmpcopyup).toBe(true);
   });
 });
 
