@@ -147,6 +147,14 @@ export function hostLeftovers(paths: string[]): { restore(): void } {
   };
 }
 
+/**
+ * The containers' state folders in a runtime's --root: the names a container id can take (runc's
+ * rule), so not hako's own caches there (seccomp@bpf).
+ */
+export function containerStates(root: string): string[] {
+  return existsSync(root) ? readdirSync(root).filter((n) => /^[\w+.-]+$/.test(n) && n !== '.' && n !== '..') : [];
+}
+
 /** Mount points under `dir` (never rm -rf across a mount: a rootfs still mounted would be emptied). */
 export function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxImageArchive, hasContainerd, startContainerd, type Containerd } from '../helpers/containerd.ts';
+import { containerStates } from '../helpers/engines.ts';
 import { HAKO } from '../helpers/hako.ts';
 import { inTerminal, shellQuote } from '../helpers/terminal.ts';
 
@@ -36,8 +37,7 @@ async function waitForStatus(id: string, status: string): Promise<void> {
 
 /** What the runtime and the container could leave: a state folder in its root (containerd's namespace is `default`), a cgroup. */
 function expectNothingLeft(runtimeRoot: string, id: string): void {
-  const stateDir = join(runtimeRoot, 'default');
-  expect(existsSync(stateDir) ? readdirSync(stateDir) : []).toEqual([]);
+  expect(containerStates(join(runtimeRoot, 'default'))).toEqual([]);
   const cgroups = readdirSync('/sys/fs/cgroup')
     .map((h) => join('/sys/fs/cgroup', h, 'hako-test', id))
     .filter((d) => existsSync(d));

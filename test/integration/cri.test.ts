@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { busyboxImageArchive, hasContainerd, startContainerd, type Containerd } from '../helpers/containerd.ts';
 import { criClient, type ContainerStatus, type Cri } from '../helpers/cri.ts';
-import { cgroupLimits, engineCase, removeCgroupParent, RUNTIMES, waitUntil } from '../helpers/engines.ts';
+import { cgroupLimits, containerStates, engineCase, removeCgroupParent, RUNTIMES, waitUntil } from '../helpers/engines.ts';
 
 const isRoot = process.getuid?.() === 0;
 const IMAGE = 'docker.io/library/hako-test-busybox:latest';
@@ -78,7 +78,7 @@ describe.skipIf(!isRoot || !hasContainerd)('under Kubernetes CRI (containerd\'s 
       }
       // the runtime's state (the shim's Root + namespace) and the pod's cgroups are gone
       const state = join(rootOf(runtime), 'k8s.io');
-      expect(await waitUntil(() => !existsSync(state) || readdirSync(state).length === 0)).toBe(true);
+      expect(await waitUntil(() => containerStates(state).length === 0)).toBe(true);
       const memory = join('/sys/fs/cgroup/memory', CGROUP_PARENT);
       expect(existsSync(memory) ? readdirSync(memory, { withFileTypes: true }).filter((e) => e.isDirectory()) : []).toEqual([]);
     }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, type TestContext } from 'vitest';
 import { busyboxDockerArchive, busyboxImageArchive } from '../helpers/containerd.ts';
 import { hasDockerd, startDockerd, type Docker } from '../helpers/docker.ts';
-import { cgroupLimits, engineCase, ok, RUNTIMES, waitUntil } from '../helpers/engines.ts';
+import { cgroupLimits, containerStates, engineCase, ok, RUNTIMES, waitUntil } from '../helpers/engines.ts';
 import { inTerminal, shellQuote } from '../helpers/terminal.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -61,8 +61,7 @@ describe.skipIf(!isRoot || !hasDockerd)('under docker (dockerd, daemon.json runt
 
     /** The runtimes' state folder is empty again and no container cgroup is left under the parent. */
     async function expectNothingLeft(d: Docker): Promise<void> {
-      const state = () => (existsSync(d.runtimeRoot) ? readdirSync(d.runtimeRoot) : []);
-      expect(await waitUntil(() => state().length === 0)).toBe(true);
+      expect(await waitUntil(() => containerStates(d.runtimeRoot).length === 0)).toBe(true);
       const memory = join('/sys/fs/cgroup/memory', d.cgroupParent);
       expect(existsSync(memory) ? readdirSync(memory, { withFileTypes: true }).filter((e) => e.isDirectory()) : []).toEqual([]);
     }

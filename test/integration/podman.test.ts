@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { busyboxImageArchive } from '../helpers/containerd.ts';
-import { cgroupLimits, engineCase, ok, RUNTIMES, waitUntil } from '../helpers/engines.ts';
+import { cgroupLimits, containerStates, engineCase, ok, RUNTIMES, waitUntil } from '../helpers/engines.ts';
 import { hasPodman, startPodman, type Podman } from '../helpers/podman.ts';
 import { inTerminal, shellQuote } from '../helpers/terminal.ts';
 
@@ -45,9 +45,7 @@ describe.skipIf(!isRoot || !hasPodman)('under podman (conmon, containers.conf ru
 
     /** The runtime's state folder is empty again and no container cgroup is left under the parent. */
     async function expectNothingLeft(): Promise<void> {
-      const root = podman.runtimeRoot(runtime);
-      const state = () => (existsSync(root) ? readdirSync(root) : []);
-      expect(await waitUntil(() => state().length === 0)).toBe(true);
+      expect(await waitUntil(() => containerStates(podman.runtimeRoot(runtime)).length === 0)).toBe(true);
       const memory = join('/sys/fs/cgroup/memory', podman.cgroupParent);
       const cgroups = existsSync(memory) ? readdirSync(memory).filter((e) => e.startsWith('libpod-')) : [];
       expect(cgroups).toEqual([]);
