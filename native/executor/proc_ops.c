@@ -228,7 +228,7 @@ static struct {
 	size_t message_len;
 	uint64_t pid_at[4];
 	int npid_at;
-} g_seccomp;
+} g_seccomp = { .listener = -1 };
 
 int op_seccomp(const struct op *op)
 {
