@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from '../../src/runtime/busybox.ts';
+import { processesUsing } from './engines.ts';
 import { plainEnv } from './hako.ts';
 
 export const hasContainerd = ['containerd', 'ctr'].every((cmd) => spawnSync(cmd, ['--version']).status === 0);
@@ -213,6 +214,9 @@ export async function startContainerd(opts: { cri?: CriOptions } = {}): Promise<
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (daemon.exitCode === null) daemon.kill('SIGKILL');
       }
+      // The shims outlive containerd a moment, and remove their sockets in /run/containerd/s as they
+      // exit: wait for them (by the address in their argv), or the shared folders stay behind.
+      for (let i = 0; i < 100 && processesUsing(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
       // Never rm -rf across a mount: a rootfs still mounted would be emptied.
       const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
         .split('\n')

@@ -3,11 +3,11 @@
 // /hako-test/docker-<pid>. dockerd starts a containerd of its own that drives containerd's runc shim,
 // which calls the runtime named by `docker run --runtime NAME` (daemon.json `runtimes`).
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARED_RUN_DIRS } from './containerd.ts';
-import { hostLeftovers, mountsUnder, removeCgroupParent } from './engines.ts';
+import { hostLeftovers, mountsUnder, processesUsing, removeCgroupParent } from './engines.ts';
 import { plainEnv } from './hako.ts';
 import { shellQuote } from './terminal.ts';
 
@@ -40,20 +40,6 @@ export interface Docker {
   command: string;
   /** removes every container and volume, stops dockerd and its containerd, removes the folder and the cgroup parent; throws on a leak */
   stop(): Promise<void>;
-}
-
-/** Pids of the processes whose command line names `dir` (dockerd's containerd and shims). */
-function processesUsing(dir: string): number[] {
-  const pids: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(dir)) pids.push(Number(e));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -155,6 +155,20 @@ export function containerStates(root: string): string[] {
   return existsSync(root) ? readdirSync(root).filter((n) => /^[\w+.-]+$/.test(n) && n !== '.' && n !== '..') : [];
 }
 
+/** Pids of the processes whose command line names `dir` (an engine's daemons and shims). */
+export function processesUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(dir)) pids.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 /** Mount points under `dir` (never rm -rf across a mount: a rootfs still mounted would be emptied). */
 export function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
