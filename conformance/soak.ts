@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Case, CaseContext, RunEnv, RuntimeKind } from './lib/case.ts';
 import { sleep } from './lib/case.ts';
-import { cleanUpOnSignals, closeSession, CONTAINER_ID, openSession } from './lib/env.ts';
+import { cleanUpOnSignals, closeSession, containerFolders, openSession } from './lib/env.ts';
 import { hostMounts, orphanChildren, procStat, reapOrphans } from './lib/host.ts';
 import { cgroupMounts, runCase } from './lib/runner.ts';
 import type { CaseResult } from './lib/runner.ts';
@@ -208,7 +208,7 @@ function globalLeaks(env: RunEnv, runDir: string): string[] {
     }
   }
   try {
-    for (const e of readdirSync(env.root).filter((name) => CONTAINER_ID.test(name))) leaks.push(`state ${join(env.root, e)}`);
+    for (const e of containerFolders(env.root)) leaks.push(`state ${join(env.root, e)}`);
   } catch {
     // no root
   }

@@ -58,13 +58,19 @@ export async function openSession(bins: string[], label = 'conformance'): Promis
 /** runc's id rule: letters, digits, `_`, `+`, `-`, `.`. */
 export const CONTAINER_ID = /^[\w+.-]+$/;
 
+/** Folders in a --root that can be containers (a runtime may keep files of its own there, like hako's seccomp cache). */
+export function containerFolders(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && CONTAINER_ID.test(e.name))
+    .map((e) => e.name);
+}
+
 /** Removes everything the session made. Returns what had to be removed by force (for leak reports). */
 export async function closeSession(session: Session): Promise<string[]> {
   const leftovers: string[] = [];
   for (const env of session.envs) {
     if (existsSync(env.root)) {
-      // Only what could be a container (runc's id rule): a runtime may keep its own files there (hako's seccomp cache).
-      for (const id of readdirSync(env.root).filter((name) => CONTAINER_ID.test(name))) {
+      for (const id of containerFolders(env.root)) {
         leftovers.push(`state ${join(env.root, id)}`);
         await runProcess(env.bin, ['--root', env.root, 'delete', '--force', id], { timeoutMs: 10_000 });
       }

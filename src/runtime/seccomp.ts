@@ -2,7 +2,8 @@
 // libseccomp (src/linux/seccomp.ts). Done before anything is created, so a bad profile leaves
 // nothing behind.
 //
-// Built filters are cached under --root (`seccomp@bpf/<sha256>`, a name no container id can take),
+// Built filters are cached under --root as files `seccomp@bpf-<sha256>`: not folders (runc, whose
+// `list` docker may run on the same root, skips anything but folders) and no container id can take it;
 // keyed by the compiled rules, the architecture and the libseccomp file (path, size, mtime): a
 // cache hit skips loading libseccomp and building (~25-40 ms for podman's default profile here;
 // `npm run bench:seccomp`). The folder is root's, like the rest of --root.
@@ -14,7 +15,7 @@ import { compileSeccomp, type SeccompProgram } from '../plan/seccomp.ts';
 import type { SeccompFilter } from '../plan/types.ts';
 import type { Spec } from '../spec/types.ts';
 
-export const SECCOMP_CACHE = 'seccomp@bpf';
+export const SECCOMP_CACHE_PREFIX = 'seccomp@bpf-';
 
 const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib64', '/lib64', '/usr/lib', '/lib'];
 
@@ -45,7 +46,7 @@ export async function seccompFilter(config: Spec, logger: Logger, stateRoot?: st
   const filter = (bpf: Uint8Array): SeccompFilter => ({ bpf, flags: program.flags, ...(listener ? { listener } : {}) });
 
   const library = stateRoot === undefined ? undefined : libraryIdentity();
-  const file = library === undefined ? undefined : join(stateRoot!, SECCOMP_CACHE, cacheKey(program, library));
+  const file = library === undefined ? undefined : join(stateRoot!, SECCOMP_CACHE_PREFIX + cacheKey(program, library));
   if (file) {
     try {
       const bpf = readFileSync(file);
@@ -62,7 +63,7 @@ export async function seccompFilter(config: Spec, logger: Logger, stateRoot?: st
   for (const s of built.skipped) logger.debug(`linux.seccomp rule skipped: ${s}`);
   if (file) {
     try {
-      mkdirSync(join(stateRoot!, SECCOMP_CACHE), { recursive: true, mode: 0o700 });
+      mkdirSync(stateRoot!, { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}`;
       writeFileSync(tmp, built.bpf, { mode: 0o600 });
       renameSync(tmp, file);

@@ -177,7 +177,7 @@ export class StateStore {
   ids(): string[] {
     try {
       return readdirSync(this.root, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && isValidId(e.name)) // not hako's own (seccomp@bpf)
+        .filter((e) => e.isDirectory() && isValidId(e.name)) // containers are folders (the seccomp cache is files)
         .map((e) => e.name)
         .sort();
     } catch (err) {

@@ -148,11 +148,15 @@ export function hostLeftovers(paths: string[]): { restore(): void } {
 }
 
 /**
- * The containers' state folders in a runtime's --root: the names a container id can take (runc's
- * rule), so not hako's own caches there (seccomp@bpf).
+ * The containers' state folders in a runtime's --root: folders whose names a container id can take
+ * (runc's rule), so not hako's own cache files there (seccomp@bpf-*).
  */
 export function containerStates(root: string): string[] {
-  return existsSync(root) ? readdirSync(root).filter((n) => /^[\w+.-]+$/.test(n) && n !== '.' && n !== '..') : [];
+  return existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && /^[\w+.-]+$/.test(e.name))
+        .map((e) => e.name)
+    : [];
 }
 
 /** Pids of the processes whose command line names `dir` (an engine's daemons and shims). */
