@@ -359,7 +359,13 @@ int op_bind(const struct op *op)
 
 	if (rootfd == -1)
 		return FAIL;
-	if (sslot < 0 && (create & CREATE_NOFOLLOW)) {
+	if (sslot >= 0 && f_u64(op, 5) == BIND_DETACHED_TREE) {
+		/* made (attributes set) by the executor on the host before a new user namespace */
+		CALL("dup");
+		tree = (sfd = slot_get(sslot)) < 0 ? -1 : dup(sfd);
+		sfd = -1;
+		attr.attr_set = attr.attr_clr = 0;
+	} else if (sslot < 0 && (create & CREATE_NOFOLLOW)) {
 		if ((sfd = not_a_symlink((CALL("open"), open(source, O_PATH | O_NOFOLLOW | O_CLOEXEC)))) >= 0) {
 			CALL("open_tree");
 			tree = open_tree(sfd, "", AT_EMPTY_PATH | flags);
@@ -398,6 +404,26 @@ out:
 	close_keep(target);
 	close_keep(sfd);
 	return r;
+}
+
+/*
+ * A bind source opened on the host, before the init enters a new user namespace in which the
+ * source may not be reachable (a folder of mode 0700 owned by root): a detached copy of it
+ * (open_tree), its attributes set while the executor still may, kept in a slot for OP_BIND.
+ */
+int op_open_tree(const struct op *op)
+{
+	struct mount_attr attr = { .attr_set = f_u64(op, 2), .attr_clr = f_u64(op, 3) };
+	CALL("open_tree");
+	int tree = open_tree(AT_FDCWD, f_str(op, 0), TREE_FLAGS | (f_u64(op, 1) ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return FAIL;
+	CALL("mount_setattr");
+	if ((attr.attr_set || attr.attr_clr) && mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+		close_keep(tree);
+		return FAIL;
+	}
+	return slot_set(f_i64(op, 4), tree) < 0 ? FAIL : OK;
 }
 
 /* Changes a mount's attributes and/or propagation (mount_setattr), optionally recursively. */

@@ -80,18 +80,21 @@ enum opcode {
 	OP_DEFAULT_HOME = 50, /* uid: HOME from the container's /etc/passwd, added at exec */
 	OP_CHOWN_STDIO = 51,  /* uid, pty: stdio that is the container's own goes to the process's user */
 	OP_TMPFS_COPYUP = 52, /* root slot, target, attr set, attr clr, list of tmpfs options */
-	OP_MAX = 53,
+	OP_OPEN_TREE = 53,    /* host path, recursive, attr set, attr clr, slot: a detached copy of a bind source */
+	OP_MAX = 54,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */
 enum create_kind { CREATE_NONE = 0, CREATE_DIR = 1, CREATE_FILE = 2, CREATE_LIKE_SOURCE = 3 };
+/* OP_BIND's `recursive` field: the source slot holds a detached tree (OP_OPEN_TREE): attach it as is. */
+#define BIND_DETACHED_TREE 2
 /* Or'ed into a create field: the target (and a bind's host source) must not itself be a symlink. */
 #define CREATE_NOFOLLOW 0x100
 
 /* OP_SYMLINK / OP_MKNOD: what to do when the path exists (SAME: mknod, fine if it is that node, else EEXIST). */
 enum exists_mode { EXISTS_FAIL = 0, EXISTS_OK = 1, EXISTS_REPLACE = 2, EXISTS_SAME = 3 };
 
-#define NSLOTS 16
+#define NSLOTS 64
 /* A root field naming no slot: a fresh procfs instance of the caller's pid namespace (OP_WRITE_FILE). */
 #define SLOT_PROC (-2)
 

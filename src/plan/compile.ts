@@ -14,7 +14,10 @@ import type { ContainerState, HostFacts, Plan, PlanContext, SeccompFilter, Step 
 // HOST: a plain host path; PROC (write_file only): a path below a fresh procfs instance the
 // executor mounts for itself, so no rootfs or mount can redirect a procfs write (CVE-2025-52881).
 // LISTENER: the seccomp agent's socket (linux.seccomp.listenerPath), the last slot.
-export const SLOT = Object.freeze({ PROC: -2, HOST: -1, ROOT: 0, FIFO: 1, CONSOLE: 2, PTY: 3, NS_BASE: 4, LISTENER: NSLOTS - 1 });
+// TREE_BASE..: bind sources the executor opened on the host before a new user namespace (userns binds).
+export const SLOT = Object.freeze({ PROC: -2, HOST: -1, ROOT: 0, FIFO: 1, CONSOLE: 2, PTY: 3, NS_BASE: 4, LISTENER: 15, TREE_BASE: 16, TREE_END: NSLOTS });
+/** OP_BIND's `recursive`: the source slot holds a detached tree made by open_tree, attached as is. */
+export const BIND_DETACHED_TREE = 2;
 
 // runc's AllowedDevices that have a path: made in every container that sets up its own /dev.
 const DEFAULT_DEVICES: readonly { path: string; major: number; minor: number }[] = [
@@ -168,6 +171,25 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   b.add('executor', 'exec fifo', 'open', { path: ctx.execFifo, flags: O.O_PATH, mode: 0, slot: S.FIFO });
   const terminal = connectConsole(b, proc, ctx.consoleSocket);
   connectSeccompAgent(b, linux.seccomp === undefined ? undefined : ctx.seccomp);
+  // With a new user namespace, bind sources are opened here, on the host (runc does the same): the
+  // init may not reach a source only root can enter once it is root of its own namespace.
+  const trees = new Map<number, number>();
+  if (isNew('user')) {
+    (spec.mounts ?? []).forEach((m, i) => {
+      const slot = S.TREE_BASE + trees.size;
+      if (!isBindMount(m) || !m.source || slot >= S.TREE_END) return;
+      const p = parseMountOptions(m.options ?? []);
+      const attrs = bindAttributes(p);
+      b.add('executor', `mounts[${i}] ${posix.join('/', m.destination)}`, 'open_tree', {
+        path: resolveSource(m.source, ctx.bundle),
+        recursive: p.flags & MS.MS_REC ? 1 : 0,
+        attrSet: attrs.set,
+        attrClr: attrs.clr,
+        slot,
+      });
+      trees.set(i, slot);
+    });
+  }
   b.add('executor', 'linux.namespaces', 'clone', { flags: cloneFlags, foreground: ctx.foreground ? 1 : 0 });
 
   // ---- parent stage: id maps of a new user namespace ----
@@ -208,12 +230,12 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
 
   const mounts = spec.mounts ?? [];
   const dests = mounts.map((m) => posix.join('/', m.destination));
-  const isBind = (m: Mount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+  const isBind = isBindMount;
   const setupDev = !mounts.some((m, i) => isBind(m) && dests[i] === '/dev');
   const readonlyLater: { label: string; dest: string }[] = [];
   mounts.forEach((m, i) => {
     const label = `mounts[${i}] ${dests[i]}`;
-    compileMount(b, m, dests[i]!, label, ctx, facts, isNew('cgroup'), isBind(m), readonlyLater);
+    compileMount(b, m, dests[i]!, label, ctx, facts, isNew('cgroup'), isBind(m), readonlyLater, trees.get(i));
   });
 
   if (setupDev) {
@@ -565,6 +587,10 @@ export function ioPriorityValue(p: NonNullable<Process['ioPriority']>): number {
   return (IOPRIO_CLASS[p.class]! << 13) | level;
 }
 
+function isBindMount(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
 function resolveSource(source: string, bundle: string): string {
   return posix.isAbsolute(source) ? posix.normalize(source) : posix.join(bundle, source);
 }
@@ -590,6 +616,8 @@ function compileMount(
   cgroupns: boolean,
   bind: boolean,
   readonlyLater: { label: string; dest: string }[],
+  /** the slot where the executor put this bind's source, opened on the host (a new user namespace) */
+  treeSlot?: number,
 ): void {
   const S = SLOT;
   const p = parseMountOptions(m.options ?? []);
@@ -607,17 +635,24 @@ function compileMount(
   if (bind) {
     if (!m.source) throw configError(`${label.replace(/ .*/, '')}.source`, 'is required for a bind mount');
     const attrs = bindAttributes(p);
-    b.add('init', label, 'bind', {
-      root: S.ROOT,
-      target: dest,
-      create: CREATE.LIKE_SOURCE,
-      sourceRoot: S.HOST,
-      source: resolveSource(m.source, ctx.bundle),
-      recursive: p.flags & MS.MS_REC ? 1 : 0,
-      attrSet: attrs.set,
-      attrClr: attrs.clr,
-      missingOk: 0,
-    });
+    b.add(
+      'init',
+      label,
+      'bind',
+      treeSlot === undefined
+        ? {
+            root: S.ROOT,
+            target: dest,
+            create: CREATE.LIKE_SOURCE,
+            sourceRoot: S.HOST,
+            source: resolveSource(m.source, ctx.bundle),
+            recursive: p.flags & MS.MS_REC ? 1 : 0,
+            attrSet: attrs.set,
+            attrClr: attrs.clr,
+            missingOk: 0,
+          }
+        : { root: S.ROOT, target: dest, create: CREATE.LIKE_SOURCE, sourceRoot: treeSlot, source: '', recursive: BIND_DETACHED_TREE, attrSet: 0, attrClr: 0, missingOk: 0 },
+    );
     propagate();
     return;
   }

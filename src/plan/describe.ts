@@ -10,7 +10,12 @@ import type { Plan, Step } from './types.ts';
 type Render = (v: unknown) => string | undefined;
 
 const SLOT_NAMES: Record<number, string> = { [-2]: 'procfs', [-1]: 'host', 0: 'rootfs', 1: 'fifo', 2: 'console', 3: 'pty' };
-const slot: Render = (v) => SLOT_NAMES[Number(v)] ?? `ns${Number(v) - SLOT.NS_BASE}`;
+const slot: Render = (v) => {
+  const n = Number(v);
+  if (SLOT_NAMES[n] !== undefined) return SLOT_NAMES[n];
+  if (n === SLOT.LISTENER) return 'seccomp-agent';
+  return n >= SLOT.TREE_BASE ? `tree${n - SLOT.TREE_BASE}` : `ns${n - SLOT.NS_BASE}`;
+};
 const flag: Render = (v) => (Number(v) ? 'yes' : undefined);
 const octal: Render = (v) => `0${Number(v).toString(8).padStart(3, '0')}`;
 const names =
@@ -75,6 +80,7 @@ const RENDER_BY_OP: Record<string, Record<string, Render>> = {
   mkfifo: { mode: octal },
   mknod: { mode: fileMode },
   create_modes: { dir: octal, file: octal },
+  bind: { recursive: (v) => (Number(v) === 2 ? 'detached-tree' : Number(v) ? 'yes' : undefined) },
   seccomp: { setCaps: flag, flags: nonzero(names(SECCOMP_FILTER_FLAG)) },
 };
 

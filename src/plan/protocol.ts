@@ -39,7 +39,7 @@ export type FieldKind = 'int' | 'str' | 'bytes' | 'ints' | 'strs';
 type Fields = Readonly<Record<string, FieldKind>>;
 
 // Slots: fds the executor keeps by number (an int field naming a slot; -1 = no root, a host path).
-export const NSLOTS = 16;
+export const NSLOTS = 64;
 
 /** What OP_MOUNT / OP_BIND / OP_MKPATH create when the target is missing (with the modes OP_CREATE_MODES set). */
 export const CREATE = Object.freeze({ NONE: 0, DIR: 1, FILE: 2, LIKE_SOURCE: 3, NOFOLLOW: 0x100 });
@@ -121,6 +121,7 @@ export const OPS = {
   personality: { code: 49, fields: { persona: 'int' } },
   default_home: { code: 50, fields: { uid: 'int' } },
   chown_stdio: { code: 51, fields: { uid: 'int', pty: 'int' } },
+  open_tree: { code: 53, fields: { path: 'str', recursive: 'int', attrSet: 'int', attrClr: 'int', slot: 'int' } },
   tmpfs_copyup: { code: 52, fields: { root: 'int', target: 'str', attrSet: 'int', attrClr: 'int', options: 'strs' } },
   seccomp: {
     code: 44,

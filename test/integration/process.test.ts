@@ -88,6 +88,30 @@ describe.skipIf(process.getuid?.() !== 0)('the process, seen from inside, agains
       expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
     });
 
+    it(`${rt.name}: with a user namespace, a bind source only the host's root may enter (mode 0700) is mounted (open_tree on the host, before the user namespace)`, () => {
+      const id = `usernsbind-${rt.name}-${process.pid}`;
+      const b = makeBundle(id, (s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.mounts = s.mounts!.filter((m) => m.type !== 'cgroup' && m.destination !== '/sys'); // sysfs and cgroups want the host's root
+        s.mounts!.push({ destination: '/private', type: 'bind', source: 'private', options: ['rbind', 'ro'] });
+        // mounted; reading inside is still up to the folder's mode, as with runc
+        s.process!.args = ['sh', '-c', 'grep -c " /private " /proc/self/mountinfo; cat /private/secret 2>/dev/null || echo not-readable'];
+      });
+      bundles.push(b);
+      chmodSync(b.dir, 0o755); // the container's root (host uid 100000) reaches its rootfs, as with runc
+      mkdirSync(join(b.dir, 'rootfs/private')); // the container's root can't add to the image's root dir
+      const priv = join(b.dir, 'private');
+      mkdirSync(priv, { mode: 0o700 });
+      writeFileSync(join(priv, 'secret'), 'inside\n');
+      chmodSync(join(priv, 'secret'), 0o644);
+      const r = hakoDetached(['--root', rt.root, 'run', '-b', b.dir, id], b.dir, rt.bin);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.output()).toBe('1\nnot-readable\n');
+      expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
+    });
+
     it.skipIf(!hasScript || !RUNC)(`${rt.name}: a bundle made by \`runc spec\` runs unchanged (terminal, ambient capabilities without inheritable ones)`, async () => {
       const id = `runcspec-${rt.name}-${process.pid}`;
       const b = makeBundle(id);

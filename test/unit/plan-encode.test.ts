@@ -87,11 +87,13 @@ describe('describePlan', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^plan: \d+ steps \(executor \d+, parent 2, init \d+\); foreground; preserved fds: 0$/);
     expect(lines).toHaveLength(plan.steps.length + 1);
-    expect(lines).toContain(' 2 executor linux.namespaces: clone flags=CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET foreground=yes');
-    expect(lines).toContain(' 3 parent   linux.uidMappings: write_child name=uid_map content="0 1000 10\\n"');
+    expect(lines).toContain(' 3 executor linux.namespaces: clone flags=CLONE_NEWNS|CLONE_NEWCGROUP|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET foreground=yes');
+    expect(lines).toContain(' 4 parent   linux.uidMappings: write_child name=uid_map content="0 1000 10\\n"');
     const data = lines.filter((l) => l.includes('mounts[7] /data'));
-    expect(data[0]).toMatch(/init {5}mounts\[7\] \/data: bind root=rootfs target=\/data create=like-source sourceRoot=host source=\/srv\/data recursive=yes attrSet=MOUNT_ATTR_RDONLY$/);
-    expect(data[1]).toMatch(/mounts\[7\] \/data: setattr root=rootfs target=\/data propagation=MS_SLAVE recursive=yes$/);
+    // a new user namespace: the source is opened on the host by the executor, attached by the init
+    expect(data[0]).toMatch(/ 2 executor mounts\[7\] \/data: open_tree path=\/srv\/data recursive=yes attrSet=MOUNT_ATTR_RDONLY slot=tree0$/);
+    expect(data[1]).toMatch(/init {5}mounts\[7\] \/data: bind root=rootfs target=\/data create=like-source sourceRoot=tree0 recursive=detached-tree$/);
+    expect(data[2]).toMatch(/mounts\[7\] \/data: setattr root=rootfs target=\/data propagation=MS_SLAVE recursive=yes$/);
     expect(lines.find((l) => l.includes('setrlimit'))).toMatch(/process\.rlimits\[0\] RLIMIT_NOFILE: setrlimit resource=RLIMIT_NOFILE soft=1024 hard=1024$/);
     expect(lines.find((l) => l.includes('capset'))).toMatch(/capset effective=CAP_KILL,CAP_NET_BIND_SERVICE,CAP_AUDIT_WRITE permitted=CAP_KILL,CAP_NET_BIND_SERVICE,CAP_AUDIT_WRITE inheritable=none$/);
     expect(lines.find((l) => l.includes('default device /dev/null'))).toMatch(/bind root=rootfs target=\/dev\/null create=file sourceRoot=host source=\/dev\/null$/);
