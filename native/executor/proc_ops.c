@@ -118,15 +118,20 @@ int op_setid(const struct op *op)
 	return rearm_pdeathsig();
 }
 
-int op_capset(const struct op *op)
+/* capset(2) v3 with 64-bit masks. */
+static long capset3(uint64_t e, uint64_t p, uint64_t i)
 {
-	uint64_t e = f_u64(op, 0), p = f_u64(op, 1), i = f_u64(op, 2);
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2] = {
 		{ .effective = (uint32_t)e, .permitted = (uint32_t)p, .inheritable = (uint32_t)i },
 		{ .effective = (uint32_t)(e >> 32), .permitted = (uint32_t)(p >> 32), .inheritable = (uint32_t)(i >> 32) },
 	};
-	TRY("capset", syscall(SYS_capset, &hdr, data));
+	return syscall(SYS_capset, &hdr, data);
+}
+
+int op_capset(const struct op *op)
+{
+	TRY("capset", capset3(f_u64(op, 0), f_u64(op, 1), f_u64(op, 2)));
 	return OK;
 }
 
@@ -308,15 +313,8 @@ static int load_seccomp(void)
 	/* With a listener, the only calls between the load and execve are this sendmsg (and capset) */
 	if (g_seccomp.listener >= 0)
 		TRY("sending the seccomp listener to linux.seccomp.listenerPath", send_listener((int)fd));
-	if (g_seccomp.set_caps) {
-		uint64_t e = g_seccomp.caps[0], p = g_seccomp.caps[1], i = g_seccomp.caps[2];
-		struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-		struct __user_cap_data_struct data[2] = {
-			{ .effective = (uint32_t)e, .permitted = (uint32_t)p, .inheritable = (uint32_t)i },
-			{ .effective = (uint32_t)(e >> 32), .permitted = (uint32_t)(p >> 32), .inheritable = (uint32_t)(i >> 32) },
-		};
-		TRY("capset (after seccomp)", syscall(SYS_capset, &hdr, data));
-	}
+	if (g_seccomp.set_caps)
+		TRY("capset (after seccomp)", capset3(g_seccomp.caps[0], g_seccomp.caps[1], g_seccomp.caps[2]));
 	return OK;
 }
 
