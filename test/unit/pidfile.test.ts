@@ -3,10 +3,12 @@
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePidFile } from '../../src/runtime/pidfile.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'hako-test-pidfile-'));
+// made in beforeAll: a run filtered with -t skips afterAll, and must not leave the folder behind
+let dir = '';
+beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'hako-test-pidfile-'))));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('writePidFile', () => {

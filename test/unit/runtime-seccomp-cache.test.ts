@@ -3,14 +3,16 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/log/logger.ts';
 import { SECCOMP_CACHE_PREFIX, seccompFilter } from '../../src/runtime/seccomp.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
 import { StateStore } from '../../src/state/store.ts';
 import type { Spec } from '../../src/spec/types.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'hako-test-seccomp-cache-'));
+// made in beforeAll: a run filtered with -t skips afterAll, and must not leave the folder behind
+let root = '';
+beforeAll(() => (root = mkdtempSync(join(tmpdir(), 'hako-test-seccomp-cache-'))));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const lines: string[] = [];
