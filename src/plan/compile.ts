@@ -334,6 +334,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
       seccomp: linux.seccomp === undefined ? undefined : ctx.seccomp,
       startHooks: hooks.startContainer,
       containerState: ctx.containerState,
+      lsm: facts.lsm,
     },
     warnings,
   );
@@ -422,6 +423,8 @@ export interface FinishOptions {
   /** create: the process waits on the exec fifo after `ready`; exec: it runs at once. */
   waitFifo: boolean;
   seccomp?: SeccompFilter;
+  /** the host's labelling LSMs (process.apparmorProfile, selinuxLabel) */
+  lsm?: { apparmor: boolean; selinux: boolean };
   /** create: hooks.startContainer, run after the go-ahead and before execve (their path is the container's) */
   startHooks?: Hook[];
   containerState?: ContainerState;
@@ -485,6 +488,16 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
   // While the process is still root with every capability (an RT policy or a negative nice needs CAP_SYS_NICE).
   if (proc.scheduler) b.add('init', 'process.scheduler', 'sched', schedulerArgs(proc.scheduler));
   if (proc.ioPriority) b.add('init', 'process.ioPriority', 'ioprio', { value: ioPriorityValue(proc.ioPriority) });
+  // LSM labels for the next execve, written while the process may still write its own attributes.
+  // Without the LSM runc fails (apparmor: writing attr/exec gives EINVAL; selinux: refused up front).
+  if (proc.apparmorProfile) {
+    if (!opts.lsm?.apparmor) throw configError('process.apparmorProfile', 'AppArmor is not enabled on this host: the profile cannot be applied (runc fails too)');
+    b.add('init', 'process.apparmorProfile', 'write_file', { root: SLOT.PROC, path: 'thread-self/attr/apparmor/exec', content: `exec ${proc.apparmorProfile}`, missingOk: 0 });
+  }
+  if (proc.selinuxLabel) {
+    if (!opts.lsm?.selinux) throw configError('process.selinuxLabel', 'selinux label is specified in config, but selinux is disabled or not supported');
+    b.add('init', 'process.selinuxLabel', 'write_file', { root: SLOT.PROC, path: 'thread-self/attr/exec', content: proc.selinuxLabel, missingOk: 0 });
+  }
   // runc: HOME from the container's /etc/passwd for the process's uid ("/" without an entry) when env has none.
   if (!env.some((e) => e.startsWith('HOME='))) b.add('init', 'HOME (process.env has none)', 'default_home', { uid: proc.user?.uid ?? 0 });
 
@@ -553,8 +566,6 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
   b.add('init', 'process.args', 'exec', { args: [...args], env: [...env] });
 
   for (const [key, why] of [
-    ['apparmorProfile', 'AppArmor is not supported'],
-    ['selinuxLabel', 'SELinux is not supported'],
     ['execCPUAffinity', 'not supported yet'],
   ] as const) {
     if (proc[key] !== undefined) warnings.push(`process.${key} ignored: ${why}`);

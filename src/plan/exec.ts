@@ -38,6 +38,8 @@ export interface ExecPlanContext {
   seccomp?: SeccompFilter;
   /** For a seccomp agent (SCMP_ACT_NOTIFY): the container's state. */
   containerState?: ContainerState;
+  /** The host's labelling LSMs (process.apparmorProfile, selinuxLabel). */
+  lsm?: { apparmor: boolean; selinux: boolean };
 }
 
 export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
@@ -68,7 +70,12 @@ export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
   // After setns the executor's root is the container's: /dev/ptmx is the container's.
   if (terminal) openTerminal(b, proc, SLOT.HOST, false);
   setUmask(b, proc);
-  finishProcess(b, proc, { preserveFds: ctx.preserveFds, rootless: ctx.rootless === true, waitFifo: false, seccomp: ctx.seccomp, containerState: ctx.containerState }, warnings);
+  finishProcess(
+    b,
+    proc,
+    { preserveFds: ctx.preserveFds, rootless: ctx.rootless === true, waitFifo: false, seccomp: ctx.seccomp, containerState: ctx.containerState, lsm: ctx.lsm },
+    warnings,
+  );
 
   return { steps: b.steps, foreground: ctx.foreground, preserveFds: ctx.preserveFds, warnings };
 }

@@ -34,5 +34,16 @@ export function parseHostFacts(mountinfo: string, procKcore = true): HostFacts {
 
 /** Reads this process's mount table. For containers without a cgroup namespace, fill in hierarchies[].hostPath. */
 export function readHostFacts(): HostFacts {
-  return parseHostFacts(readFileSync('/proc/self/mountinfo', 'utf8'), existsSync('/proc/kcore'));
+  return { ...parseHostFacts(readFileSync('/proc/self/mountinfo', 'utf8'), existsSync('/proc/kcore')), lsm: readLsm() };
+}
+
+/** Which labelling LSMs this host runs (process.apparmorProfile and selinuxLabel need them). */
+export function readLsm(): { apparmor: boolean; selinux: boolean } {
+  let apparmor = false;
+  try {
+    apparmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    // no AppArmor module
+  }
+  return { apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
 }

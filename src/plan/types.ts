@@ -38,6 +38,8 @@ export interface HostFacts {
   procKcore?: boolean;
   /** The id maps can't be written with CAP_SETGID in the parent namespace: deny setgroups. */
   rootless?: boolean;
+  /** The labelling LSMs this host runs (absent: treated as none). */
+  lsm?: { apparmor: boolean; selinux: boolean };
 }
 
 /** What isn't in config.json. */

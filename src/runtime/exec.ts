@@ -18,7 +18,7 @@ import type { ExecOptions } from './options.ts';
 import type { Context } from './context.ts';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/index.ts';
 import { ConfigError, HakoError, describeSystemError } from '../errors.ts';
-import { compileExecPlan, EXEC_NAMESPACE_ORDER, type ExecNamespaceType } from '../plan/index.ts';
+import { compileExecPlan, EXEC_NAMESPACE_ORDER, readLsm, type ExecNamespaceType } from '../plan/index.ts';
 import { seccompFilter } from './seccomp.ts';
 import { stateForInit } from './state.ts';
 import { parseJson } from '../spec/json.ts';
@@ -76,6 +76,7 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
       oomScoreAdj: record.config.process?.oomScoreAdj,
       seccomp,
       containerState: stateForInit(record, store.dir(id)),
+      lsm: readLsm(),
     });
     for (const warning of plan.warnings) logger.warn(warning);
     launched = await launchPlan(plan, {

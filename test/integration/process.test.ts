@@ -5,7 +5,9 @@ import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, symlinkSync, write
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeBundle, type TestBundle } from '../helpers/bundle.ts';
-import { HAKO, hakoDetached } from '../helpers/hako.ts';
+import { HAKO, hakoDetached, runtime } from '../helpers/hako.ts';
+import { readLsm } from '../../src/plan/host-facts.ts';
+import type { Spec } from '../../src/spec/types.ts';
 import { findLeaks } from '../helpers/leaks.ts';
 import { hasScript, inTerminal, shellQuote } from '../helpers/terminal.ts';
 
@@ -110,6 +112,22 @@ describe.skipIf(process.getuid?.() !== 0)('the process, seen from inside, agains
       expect(r.status, r.stderr).toBe(0);
       expect(r.output()).toBe('1\nnot-readable\n');
       expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
+    });
+
+    it.skipIf(readLsm().apparmor || readLsm().selinux)(`${rt.name}: AppArmor and SELinux labels on a host without those LSMs fail the create, leaving nothing`, () => {
+      for (const [tag, edit, field] of [
+        ['apparmor', (s: Spec) => (s.process!.apparmorProfile = 'docker-default'), 'process.apparmorProfile'],
+        ['selinux', (s: Spec) => (s.process!.selinuxLabel = 'system_u:system_r:container_t:s0'), 'process.selinuxLabel'],
+      ] as const) {
+        const id = `lsm-${tag}-${rt.name}-${process.pid}`;
+        const b = makeBundle(id, edit);
+        bundles.push(b);
+        const r = hakoDetached(['--root', rt.root, 'run', '-b', b.dir, id], b.dir, rt.bin);
+        expect(r.status, `${rt.name} ${tag}`).not.toBe(0);
+        if (rt.name === 'hako') expect(r.stderr).toContain(field);
+        runtime(rt.bin, ['--root', rt.root, 'delete', '--force', id]);
+        expect(findLeaks({ root: rt.root, ids: [id], dirs: [b.dir] })).toEqual([]);
+      }
     });
 
     it.skipIf(!hasScript || !RUNC)(`${rt.name}: a bundle made by \`runc spec\` runs unchanged (terminal, ambient capabilities without inheritable ones)`, async () => {

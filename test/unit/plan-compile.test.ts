@@ -412,14 +412,14 @@ describe('compilePlan', () => {
     const p = compilePlan(
       spec((s) => {
         s.hooks = { prestart: [{ path: '/bin/true' }] };
-        s.process!.apparmorProfile = 'x';
+        s.process!.execCPUAffinity = { initial: '0' };
       }),
       ctx(),
     );
     const sync = p.steps.findIndex((s) => s.op === 'sync');
     expect(p.steps[sync]).toMatchObject({ label: 'hooks.prestart', args: { name: 'createRuntime' } });
     expect(sync).toBeLessThan(p.steps.findIndex((s) => s.op === 'pivot_root'));
-    expect(p.warnings).toEqual(['process.apparmorProfile ignored: AppArmor is not supported']);
+    expect(p.warnings).toEqual(['process.execCPUAffinity ignored: not supported yet']);
   });
 
   it('is pure: the same input gives the same plan', () => {

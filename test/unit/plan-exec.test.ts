@@ -155,8 +155,9 @@ describe('compileExecPlan', () => {
 
   it('refuses a process without args and warns about what hako ignores', () => {
     expect(() => compileExecPlan(proc((x) => (x.args = [])), ctx())).toThrow(ConfigError);
-    const p = compileExecPlan(proc((x) => (x.apparmorProfile = 'docker-default')), ctx());
-    expect(p.warnings).toEqual(['process.apparmorProfile ignored: AppArmor is not supported']);
+    const p = compileExecPlan(proc((x) => (x.execCPUAffinity = { final: '0' })), ctx());
+    expect(p.warnings).toEqual(['process.execCPUAffinity ignored: not supported yet']);
+    expect(() => compileExecPlan(proc((x) => (x.apparmorProfile = 'docker-default')), ctx())).toThrow(/process\.apparmorProfile: AppArmor is not enabled/);
   });
 });
 

@@ -90,3 +90,20 @@ describe('process surface', () => {
     expect(step(compilePlan(spec(), ctx).steps, 'chown_stdio')).toBeUndefined();
   });
 });
+
+describe('LSM labels', () => {
+  it('without the LSM on the host: refused naming the field, as runc fails; with it: the exec attribute written before the user switch', () => {
+    const aa = spec((x) => (x.process!.apparmorProfile = 'docker-default'));
+    expect(() => compilePlan(aa, { ...ctx, hostFacts: { lsm: { apparmor: false, selinux: false } } })).toThrow(/process\.apparmorProfile: AppArmor is not enabled on this host/);
+    const st = compilePlan(aa, { ...ctx, hostFacts: { lsm: { apparmor: true, selinux: false } } }).steps;
+    const w = st.find((s) => s.label === 'process.apparmorProfile')!;
+    expect(w.args).toEqual({ root: -2, path: 'thread-self/attr/apparmor/exec', content: 'exec docker-default', missingOk: 0 });
+    expect(st.indexOf(w)).toBeLessThan(st.findIndex((s) => s.op === 'setid'));
+    const se = spec((x) => (x.process!.selinuxLabel = 'system_u:system_r:container_t:s0'));
+    expect(() => compilePlan(se, ctx)).toThrow(/process\.selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported/);
+    expect(compilePlan(se, { ...ctx, hostFacts: { lsm: { apparmor: false, selinux: true } } }).steps.find((s) => s.label === 'process.selinuxLabel')!.args).toMatchObject({
+      path: 'thread-self/attr/exec',
+      content: 'system_u:system_r:container_t:s0',
+    });
+  });
+});
