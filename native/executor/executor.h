@@ -124,6 +124,7 @@ int op_default_home(const struct op *op);
 int op_chown_stdio(const struct op *op);
 int op_tmpfs_copyup(const struct op *op);
 int op_open_tree(const struct op *op);
+int op_affinity(const struct op *op);
 extern pid_t g_host_pid;
 int op_link_up(const struct op *op);
 int op_create_modes(const struct op *op);

@@ -281,6 +281,7 @@ static const struct {
 	[OP_CHOWN_STDIO] = { "chown_stdio", op_chown_stdio, 2, 0 },
 	[OP_TMPFS_COPYUP] = { "tmpfs_copyup", op_tmpfs_copyup, 5, 1 },
 	[OP_OPEN_TREE] = { "open_tree", op_open_tree, 5, 0 },
+	[OP_AFFINITY] = { "affinity", op_affinity, 1, 0 },
 };
 
 /* Checks the field count; lists are a count field followed by that many fields. */

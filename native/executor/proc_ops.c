@@ -348,6 +348,13 @@ int op_ioprio(const struct op *op)
 	return OK;
 }
 
+/* process.execCPUAffinity.final: sched_setaffinity with the plan's mask. */
+int op_affinity(const struct op *op)
+{
+	TRY("sched_setaffinity", syscall(SYS_sched_setaffinity, 0, (size_t)op->len[0], op->field[0]));
+	return OK;
+}
+
 int op_personality(const struct op *op)
 {
 	CALL("personality");

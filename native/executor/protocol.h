@@ -81,7 +81,8 @@ enum opcode {
 	OP_CHOWN_STDIO = 51,  /* uid, pty: stdio that is the container's own goes to the process's user */
 	OP_TMPFS_COPYUP = 52, /* root slot, target, attr set, attr clr, list of tmpfs options */
 	OP_OPEN_TREE = 53,    /* host path, recursive, attr set, attr clr, slot: a detached copy of a bind source */
-	OP_MAX = 54,
+	OP_AFFINITY = 54,     /* CPU mask bytes: sched_setaffinity */
+	OP_MAX = 55,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

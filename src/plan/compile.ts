@@ -6,6 +6,7 @@ import { configError, HakoError, NotImplementedError } from '../errors.ts';
 import { CAPABILITIES, RLIMITS } from '../spec/capabilities.ts';
 import type { Hook, LinuxIDMapping, Mount, Process, Spec } from '../spec/types.ts';
 import { CLONE, MNT_DETACH, MOUNT_ATTR, MS, NAMESPACE_FLAGS, O, O_RDONLY, RLIM_INFINITY, S_IF } from './constants.ts';
+import { cpuListMask } from './cpu-list.ts';
 import { bindAttributes, parseMountOptions } from './mount-options.ts';
 import { CREATE, EXISTS, NSLOTS, type OpArgs, type OpName, type Stage } from './protocol.ts';
 import type { ContainerState, HostFacts, Plan, PlanContext, SeccompFilter, Step } from './types.ts';
@@ -485,6 +486,11 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
     b.add('init', `process.rlimits[${i}] ${r.type}`, 'setrlimit', { resource, soft: rlimitValue(r.soft), hard: rlimitValue(r.hard) });
   });
 
+  // exec only (the spec: not for the init): `initial` was set on the executor by the runtime before
+  // it joined the cgroup; the process gets `final` now that it is in (every CPU when absent).
+  if (!opts.waitFifo && proc.execCPUAffinity) {
+    b.add('init', 'process.execCPUAffinity.final', 'affinity', { mask: cpuListMask(proc.execCPUAffinity.final, 'process.execCPUAffinity.final') });
+  }
   // While the process is still root with every capability (an RT policy or a negative nice needs CAP_SYS_NICE).
   if (proc.scheduler) b.add('init', 'process.scheduler', 'sched', schedulerArgs(proc.scheduler));
   if (proc.ioPriority) b.add('init', 'process.ioPriority', 'ioprio', { value: ioPriorityValue(proc.ioPriority) });
@@ -565,11 +571,7 @@ export function finishProcess(b: Builder, proc: Process, opts: FinishOptions, wa
   }
   b.add('init', 'process.args', 'exec', { args: [...args], env: [...env] });
 
-  for (const [key, why] of [
-    ['execCPUAffinity', 'not supported yet'],
-  ] as const) {
-    if (proc[key] !== undefined) warnings.push(`process.${key} ignored: ${why}`);
-  }
+  if (opts.waitFifo && proc.execCPUAffinity !== undefined) warnings.push('process.execCPUAffinity ignored: not for the container init (runtime-spec: exec only)');
 }
 
 const SCHED_POLICY: Readonly<Record<string, number>> = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6 };

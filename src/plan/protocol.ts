@@ -121,6 +121,7 @@ export const OPS = {
   personality: { code: 49, fields: { persona: 'int' } },
   default_home: { code: 50, fields: { uid: 'int' } },
   chown_stdio: { code: 51, fields: { uid: 'int', pty: 'int' } },
+  affinity: { code: 54, fields: { mask: 'bytes' } },
   open_tree: { code: 53, fields: { path: 'str', recursive: 'int', attrSet: 'int', attrClr: 'int', slot: 'int' } },
   tmpfs_copyup: { code: 52, fields: { root: 'int', target: 'str', attrSet: 'int', attrClr: 'int', options: 'strs' } },
   seccomp: {

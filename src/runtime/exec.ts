@@ -19,6 +19,7 @@ import type { Context } from './context.ts';
 import { loadCgroupManager, type CgroupManager } from '../cgroups/index.ts';
 import { ConfigError, HakoError, describeSystemError } from '../errors.ts';
 import { compileExecPlan, EXEC_NAMESPACE_ORDER, readLsm, type ExecNamespaceType } from '../plan/index.ts';
+import { cpuListMask } from '../plan/cpu-list.ts';
 import { seccompFilter } from './seccomp.ts';
 import { stateForInit } from './state.ts';
 import { parseJson } from '../spec/json.ts';
@@ -58,6 +59,8 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
   const cgroups = execCgroups(record, flags.cgroups);
   const namespaces = initNamespaces(init);
   const seccomp = await seccompFilter(record.config, logger, store.root); // the container's filter, as runc
+  // runtime-spec: the runtime process runs on `initial` before it joins the container's cgroup
+  const initialCpus = proc.execCPUAffinity?.initial === undefined ? undefined : cpuListMask(proc.execCPUAffinity.initial, 'process.execCPUAffinity.initial');
 
   const foregroundTerminal = proc.terminal === true && !flags.detach && flags.consoleSocket === undefined;
   const terminal = foregroundTerminal ? await TerminalProxy.forProcess() : undefined;
@@ -82,9 +85,15 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
     launched = await launchPlan(plan, {
       stdio: [0, 1, 2],
       preserveFds: flags.preserveFds,
-      onSpawned: (executorPid) => {
+      onSpawned: async (executorPid) => {
         // The namespaces are the init's: it must still be the one we checked (not a recycled pid).
         if (!isAlive(init)) throw new HakoError('cannot exec in a stopped container');
+        if (initialCpus) {
+          const { setAffinity } = await import('../linux/sched.ts');
+          await setAffinity(executorPid, initialCpus).catch((err: Error) => {
+            throw new HakoError(`process.execCPUAffinity.initial: ${err.message}`);
+          });
+        }
         // Before the clone: the process is in the container's cgroups from its first instruction.
         cgroups?.addProcess(executorPid);
       },

@@ -284,4 +284,21 @@ describe.skipIf(!isRoot)('hako exec (root)', () => {
     expect(rt('exec', '--console-socket', join(bundle.dir, 's.sock'), id, 'true').stderr).toBe('exec failed: cannot use console socket if hako will not detach or allocate tty\n');
     expectNoLeaks();
   });
+
+  it('process.execCPUAffinity: the process runs on `final`, and on every CPU the cgroup allows when only `initial` is given', () => {
+    const { id, bundle } = running();
+    const allowed = (affinity: object) => {
+      const p = join(bundle.dir, `affinity-${n++}.json`);
+      writeFileSync(p, JSON.stringify({ args: ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status'], cwd: '/', env: ['PATH=/bin'], execCPUAffinity: affinity }));
+      const r = rt('exec', '--process', p, id);
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim().split(/\s+/)[1];
+    };
+    expect(allowed({ initial: '0', final: '1' })).toBe('1');
+    expect(allowed({ initial: '1' })).toBe('0-1');
+    const bad = join(bundle.dir, 'affinity-bad.json');
+    writeFileSync(bad, JSON.stringify({ args: ['true'], cwd: '/', execCPUAffinity: { initial: '9-3' } }));
+    expect(rt('exec', '--process', bad, id).stderr).toMatch(/process\.execCPUAffinity\.initial: 9-3: the range ends before it starts/);
+    expectNoLeaks();
+  });
 });

@@ -419,7 +419,7 @@ describe('compilePlan', () => {
     const sync = p.steps.findIndex((s) => s.op === 'sync');
     expect(p.steps[sync]).toMatchObject({ label: 'hooks.prestart', args: { name: 'createRuntime' } });
     expect(sync).toBeLessThan(p.steps.findIndex((s) => s.op === 'pivot_root'));
-    expect(p.warnings).toEqual(['process.execCPUAffinity ignored: not supported yet']);
+    expect(p.warnings).toEqual(['process.execCPUAffinity ignored: not for the container init (runtime-spec: exec only)']);
   });
 
   it('is pure: the same input gives the same plan', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, HakoError } from '../../src/errors.ts';
 import type { ExecOptions } from '../../src/runtime/options.ts';
 import { CLONE } from '../../src/plan/constants.ts';
+import { cpuListMask } from '../../src/plan/cpu-list.ts';
 import { compileExecPlan, compilePlan, encodePlan, SLOT, type ExecPlanContext, type Step } from '../../src/plan/index.ts';
 import { parseSubCgroups, processFromFlags } from '../../src/runtime/exec.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
@@ -156,7 +157,8 @@ describe('compileExecPlan', () => {
   it('refuses a process without args and warns about what hako ignores', () => {
     expect(() => compileExecPlan(proc((x) => (x.args = [])), ctx())).toThrow(ConfigError);
     const p = compileExecPlan(proc((x) => (x.execCPUAffinity = { final: '0' })), ctx());
-    expect(p.warnings).toEqual(['process.execCPUAffinity ignored: not supported yet']);
+    expect(p.warnings).toEqual([]);
+    expect(p.steps.find((s) => s.op === 'affinity')!.args).toEqual({ mask: cpuListMask('0', 'f') });
     expect(() => compileExecPlan(proc((x) => (x.apparmorProfile = 'docker-default')), ctx())).toThrow(/process\.apparmorProfile: AppArmor is not enabled/);
   });
 });

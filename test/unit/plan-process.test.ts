@@ -107,3 +107,17 @@ describe('LSM labels', () => {
     });
   });
 });
+
+describe('CPU lists (process.execCPUAffinity)', () => {
+  it('turns "0-2,5" into a sched_setaffinity mask, every CPU when absent, and names the field when wrong', async () => {
+    const { cpuListMask, CPU_MASK_BYTES } = await import('../../src/plan/cpu-list.ts');
+    const m = cpuListMask('0-2, 5,9', 'process.execCPUAffinity.final');
+    expect(m).toHaveLength(CPU_MASK_BYTES);
+    expect([m[0], m[1], m[2]]).toEqual([0b00100111, 0b00000010, 0]);
+    expect(cpuListMask(undefined, 'x').every((b) => b === 0xff)).toBe(true);
+    expect(() => cpuListMask('3-1', 'process.execCPUAffinity.initial')).toThrow(/process\.execCPUAffinity\.initial: 3-1: the range ends before it starts/);
+    expect(() => cpuListMask('a', 'process.execCPUAffinity.final')).toThrow(/"a" is not a CPU or a range of CPUs/);
+    expect(() => cpuListMask('', 'f')).toThrow(/names no CPU/);
+    expect(() => cpuListMask('4096', 'f')).toThrow(/beyond the 1024 CPUs/);
+  });
+});
