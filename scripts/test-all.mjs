@@ -3,7 +3,8 @@
 //   1. tsc --noEmit     2. eslint     3. vitest (unit + integration; integration needs root)
 //   4. the conformance suite against runc (must pass) and against hako (counts; may only go up)
 //   5. the bad-input corpus against hako (every bad config refused, naming the field, nothing left)
-//   6. a short soak against hako (injected failures, then a leak check)
+//   6. a CI-size fuzz of create against hako (no hang, no stack trace, nothing left)
+//   7. a short soak against hako (injected failures, then a leak check)
 // The last line is the plain total `tests: N passed, M failed, K skipped`. Conformance cases that
 // fail as documented (a runtime's known deviation from the spec, or a hako feature listed as not
 // built yet in conformance/expected-failures/hako.txt) don't fail the run: they are counted with
@@ -95,6 +96,13 @@ if (existsSync(join(root, 'conformance/bad-input.ts'))) {
   } else {
     problems.push('bad input: no summary line');
   }
+}
+
+// Fuzzing at CI size: mutated configs (types, huge numbers, NUL/unicode, 20,000-deep nesting, duplicate
+// keys…): no hang, no stack trace, nothing left. `npm run fuzz -- --count 5000` by hand.
+if (existsSync(join(root, 'conformance/fuzz.ts'))) {
+  const r = step('fuzz (hako)', bin('tsx'), ['conformance/fuzz.ts', '--runtime', join(root, 'bin/hako'), '--count', '150'], { capture: true });
+  countClosingLine('fuzz (hako)', r.stdout);
 }
 
 // A short soak: lifecycles with injected failures (bad configs, a runtime killed mid-create,
