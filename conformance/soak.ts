@@ -1,5 +1,5 @@
 // Reliability run: N container lifecycles with failures injected, then a leak check.
-//   npm run soak -- --runtime PATH [--count 1000] [--jobs 2] [--scenario NAME]
+//   npm run soak -- --runtime PATH [--count 1000] [--jobs 2] [--scenario NAME[,NAME…] | concurrency]
 // Scenarios, round robin (or only NAME): a full lifecycle (create, start, exec, kill, delete); a process
 // that exits at once (the start race); a bad config; the runtime, or its children (hako's executor,
 // runc init), SIGKILLed at a random moment of create (then `delete --force`, as a client would; the
@@ -24,7 +24,8 @@ interface KnownLeak {
   behaviour: string;
 }
 
-type Scenario = Case & { knownLeaks?: Partial<Record<RuntimeKind, KnownLeak>> };
+/** optIn: not in the default round robin (heavier); chosen with --scenario (a name, a list, or `concurrency`). */
+type Scenario = Case & { knownLeaks?: Partial<Record<RuntimeKind, KnownLeak>>; optIn?: 'concurrency' };
 
 const scenarios: Scenario[] = [
   {
@@ -77,6 +78,55 @@ const scenarios: Scenario[] = [
       const ok = [a, b].filter((c) => c.createResult?.code === 0).length;
       t.check(ok === 1, `exactly one of two concurrent creates of one id must succeed, got ${ok}`);
       t.ok(await t.rt.call(['delete', '--force', id]), 'delete --force');
+    },
+  },
+  {
+    // the concurrency yardstick (issue 8): --scenario concurrency
+    name: 'create-20-one-id',
+    section: 'soak',
+    optIn: 'concurrency',
+    async run(t) {
+      const id = t.newId('dup20');
+      const all = await Promise.all(Array.from({ length: 20 }, () => t.tryCreate(t.bundle(['sleep']), { id })));
+      const ok = all.filter((c) => c.createResult?.code === 0).length;
+      t.check(ok === 1, `exactly one of 20 concurrent creates of one id must succeed, got ${ok}`);
+      t.equal((await t.rt.call(['state', id])).code, 0, 'the winner has a readable state');
+      t.ok(await t.rt.call(['delete', '--force', id]), 'delete --force');
+    },
+  },
+  {
+    name: 'create-50-delete-50',
+    section: 'soak',
+    optIn: 'concurrency',
+    async run(t) {
+      const all = await Promise.all(Array.from({ length: 50 }, () => t.tryCreate(t.bundle(['sleep']))));
+      const created = all.filter((c) => c.createResult?.code === 0).length;
+      t.equal(created, 50, '50 parallel creates of different ids all succeed');
+      const deleted = await Promise.all(all.map((c) => t.rt.call(['delete', '--force', c.id])));
+      t.equal(deleted.filter((r) => r.code === 0).length, 50, '50 parallel deletes all succeed');
+    },
+  },
+  {
+    name: 'start-delete-race',
+    section: 'soak',
+    optIn: 'concurrency',
+    async run(t) {
+      const c = await t.create(t.bundle(['sleep']));
+      // either order may win; neither may hang or leave anything (the teardown checks)
+      await Promise.all([t.rt.call(['start', c.id]), t.rt.call(['delete', '--force', c.id])]);
+      await t.rt.call(['delete', '--force', c.id]);
+      t.check((await t.rt.call(['state', c.id])).code !== 0, 'the container is gone');
+    },
+  },
+  {
+    name: 'kill-delete-race',
+    section: 'soak',
+    optIn: 'concurrency',
+    async run(t) {
+      const c = await t.startContainer(t.bundle(['sleep']));
+      await Promise.all([t.rt.call(['kill', c.id, 'KILL']), t.rt.call(['delete', '--force', c.id])]);
+      await t.rt.call(['delete', '--force', c.id]);
+      t.check((await t.rt.call(['state', c.id])).code !== 0, 'the container is gone');
     },
   },
   {
@@ -227,10 +277,11 @@ async function main(): Promise<number> {
     },
   });
   if (!values.runtime) {
-    console.error('usage: npm run soak -- --runtime PATH [--count N] [--jobs N] [--scenario NAME]');
+    console.error('usage: npm run soak -- --runtime PATH [--count N] [--jobs N] [--scenario NAME[,NAME…] | concurrency]');
     return 2;
   }
-  const chosen = values.scenario === undefined ? scenarios : scenarios.filter((s) => s.name === values.scenario);
+  const wanted = values.scenario?.split(',');
+  const chosen = wanted === undefined ? scenarios.filter((s) => !s.optIn) : scenarios.filter((s) => wanted.includes(s.name) || (s.optIn !== undefined && wanted.includes(s.optIn)));
   if (chosen.length === 0) {
     console.error(`soak: no scenario named ${values.scenario}: ${scenarios.map((s) => s.name).join(', ')}`);
     return 2;

@@ -108,14 +108,20 @@ if (existsSync(join(root, 'conformance/fuzz.ts'))) {
 // A short soak: lifecycles with injected failures (bad configs, a runtime killed mid-create,
 // concurrent creates of one id), then a leak check. `npm run soak` runs the full 1,000.
 if (existsSync(join(root, 'conformance/soak.ts'))) {
-  const r = step('soak (hako)', bin('tsx'), ['conformance/soak.ts', '--runtime', join(root, 'bin/hako'), '--count', '40'], { capture: true });
-  const m = /soak: (\d+) iterations in [\d.]+ s, (\d+) unexpected, (\d+) leaks/.exec(r.stdout ?? '');
-  if (m) {
-    const bad = Math.min(Number(m[1]), Number(m[2]) + Number(m[3]));
-    totals.passed += Number(m[1]) - bad;
-    totals.failed += bad;
-  } else {
-    problems.push('soak: no summary line');
+  // the round robin, then the concurrency yardstick (20 creates of one id, 50 in parallel, start/kill vs delete races)
+  for (const [name, extra] of [
+    ['soak (hako)', ['--count', '40']],
+    ['soak concurrency (hako)', ['--scenario', 'concurrency', '--count', '4']],
+  ]) {
+    const r = step(name, bin('tsx'), ['conformance/soak.ts', '--runtime', join(root, 'bin/hako'), ...extra], { capture: true });
+    const m = /soak: (\d+) iterations in [\d.]+ s, (\d+) unexpected, (\d+) leaks/.exec(r.stdout ?? '');
+    if (m) {
+      const bad = Math.min(Number(m[1]), Number(m[2]) + Number(m[3]));
+      totals.passed += Number(m[1]) - bad;
+      totals.failed += bad;
+    } else {
+      problems.push(`${name}: no summary line`);
+    }
   }
 }
 
