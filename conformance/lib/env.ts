@@ -91,6 +91,8 @@ export async function closeSession(session: Session): Promise<string[]> {
     await sleep(25);
   }
   for (const m of await unmountUnder(session.runDir)) leftovers.push(`mount ${m}`);
+  // a runtime's own mounts in its --root (runc 1.1.5 leaves the bind of its binary there when killed mid-create)
+  for (const env of session.envs) for (const m of await unmountUnder(env.root)) leftovers.push(`mount ${m}`);
   for (const env of session.envs) {
     for (const mount of cgroupMounts(env)) {
       const dir = join(mount, env.cgroupParent);
