@@ -24,8 +24,8 @@ interface KnownLeak {
   behaviour: string;
 }
 
-/** optIn: not in the default round robin (heavier); chosen with --scenario (a name, a list, or `concurrency`). */
-type Scenario = Case & { knownLeaks?: Partial<Record<RuntimeKind, KnownLeak>>; optIn?: 'concurrency' };
+/** optIn: not in the default round robin; chosen with --scenario (a name, a list, `concurrency` or `faults`). */
+type Scenario = Case & { knownLeaks?: Partial<Record<RuntimeKind, KnownLeak>>; optIn?: 'concurrency' | 'faults' };
 
 const scenarios: Scenario[] = [
   {
@@ -69,6 +69,9 @@ const scenarios: Scenario[] = [
   },
   killedCreate('killed-mid-create', 'runtime'),
   killedCreate('executor-killed-mid-create', 'children'),
+  killedDuring('killed-mid-start', 'start'),
+  killedDuring('killed-mid-exec', 'exec'),
+  killedDuring('killed-mid-delete', 'delete'),
   {
     name: 'concurrent-create',
     section: 'soak',
@@ -240,6 +243,36 @@ function killedCreate(name: string, victim: 'runtime' | 'children'): Scenario {
   };
 }
 
+/**
+ * The runtime SIGKILLed at a random moment of `start`, `exec` or `delete` of a container; then what a
+ * client does: `delete --force`, which must work and leave nothing (the teardown checks).
+ */
+function killedDuring(name: string, command: 'start' | 'exec' | 'delete'): Scenario {
+  return {
+    name,
+    section: 'soak',
+    optIn: 'faults',
+    async run(t) {
+      const b = t.bundle(['sleep']);
+      const c = command === 'start' ? await t.create(b) : await t.startContainer(b);
+      const args = command === 'exec' ? ['exec', '--detach', c.id, '/bin/probe', 'sleep'] : command === 'delete' ? ['delete', '--force', c.id] : ['start', c.id];
+      const call = t.rt.start(args, { stdin: 'ignore' });
+      await sleep(Math.floor(Math.random() * KILL_WINDOW_MS));
+      const st = faultStats.get(name) ?? { killed: 0, missed: 0, delays: [] };
+      faultStats.set(name, st);
+      const alive = call.pid !== undefined && procStat(call.pid) !== undefined && procStat(call.pid)!.state !== 'Z';
+      call.kill('SIGKILL');
+      if (alive) st.killed++;
+      else st.missed++;
+      const r = await call.done;
+      t.check(!r.timedOut, `${command} must never hang: ${describeCall(r)}`);
+      const d = await t.rt.call(['delete', '--force', c.id]);
+      t.check(d.code === 0 || /does not exist/.test(d.stderr), `delete --force after ${command} was killed: ${describeCall(d)}`);
+      t.check((await t.rt.call(['state', c.id])).code !== 0, 'no container may exist after delete --force');
+    },
+  };
+}
+
 function countFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
@@ -345,7 +378,7 @@ async function main(): Promise<number> {
   for (const [name, f] of faultStats) {
     const d = f.delays.sort((a, b) => a - b);
     const spread = d.length ? `, at ${d[0]}-${d[d.length - 1]} ms after spawn (median ${d[Math.floor(d.length / 2)]})` : '';
-    console.log(`faults (${name}): ${f.killed} SIGKILLs during create${spread}, ${f.missed} runs with nothing to kill at that moment`);
+    console.log(`faults (${name}): ${f.killed} SIGKILLs while it ran${spread}, ${f.missed} runs with nothing to kill at that moment`);
   }
   for (const p of problems) console.log(`problem: ${p}`);
   for (const g of globals) console.log(`leak at the end: ${g}`);

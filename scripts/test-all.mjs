@@ -108,10 +108,11 @@ if (existsSync(join(root, 'conformance/fuzz.ts'))) {
 // A short soak: lifecycles with injected failures (bad configs, a runtime killed mid-create,
 // concurrent creates of one id), then a leak check. `npm run soak` runs the full 1,000.
 if (existsSync(join(root, 'conformance/soak.ts'))) {
-  // the round robin, then the concurrency yardstick (20 creates of one id, 50 in parallel, start/kill vs delete races)
+  // the round robin, then the concurrency yardstick (20 creates of one id, 50 in parallel, start/kill vs delete
+  // races) and the runtime killed during start, exec and delete
   for (const [name, extra] of [
     ['soak (hako)', ['--count', '40']],
-    ['soak concurrency (hako)', ['--scenario', 'concurrency', '--count', '4']],
+    ['soak concurrency and faults (hako)', ['--scenario', 'concurrency,faults', '--count', '7']],
   ]) {
     const r = step(name, bin('tsx'), ['conformance/soak.ts', '--runtime', join(root, 'bin/hako'), ...extra], { capture: true });
     const m = /soak: (\d+) iterations in [\d.]+ s, (\d+) unexpected, (\d+) leaks/.exec(r.stdout ?? '');
