@@ -7,18 +7,9 @@ import { parseHostFacts } from '../../src/plan/host-facts.ts';
 import { CREATE, EXISTS } from '../../src/plan/protocol.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
 import type { Spec } from '../../src/spec/types.ts';
+import { planContext } from '../helpers/plan.ts';
 
-const ctx = (extra: Partial<PlanContext> = {}): PlanContext => ({
-  bundle: '/b',
-  rootfs: '/b/rootfs',
-  execFifo: '/run/hako/c1/exec.fifo',
-  noPivot: false,
-  noNewKeyring: false,
-  preserveFds: 0,
-  foreground: false,
-  containerId: 'c1',
-  ...extra,
-});
+const ctx = planContext;
 
 function spec(edit: (s: Spec) => void = () => {}): Spec {
   const s = defaultSpec();

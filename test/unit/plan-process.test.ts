@@ -1,12 +1,13 @@
 // The process surface the plan applies for real: scheduler, ioPriority, personality, HOME, ambient capabilities.
 import { describe, expect, it } from 'vitest';
-import { compileExecPlan, compilePlan, type PlanContext, type Step } from '../../src/plan/index.ts';
+import { compileExecPlan, compilePlan, type Step } from '../../src/plan/index.ts';
 import { ioPriorityValue, schedulerArgs } from '../../src/plan/compile.ts';
 import { CAPABILITIES } from '../../src/spec/capabilities.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
 import type { Spec } from '../../src/spec/types.ts';
+import { planContext } from '../helpers/plan.ts';
 
-const ctx: PlanContext = { bundle: '/b', rootfs: '/b/rootfs', execFifo: '/f', noPivot: false, noNewKeyring: false, preserveFds: 0, foreground: false, containerId: 'c' };
+const ctx = planContext();
 const spec = (edit: (s: Spec) => void = () => {}): Spec => {
   const s = defaultSpec();
   s.process!.terminal = false;

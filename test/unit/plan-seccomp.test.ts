@@ -6,6 +6,7 @@ import { compileSeccomp, SCMP_ACT, SCMP_CMP, SECCOMP_FILTER_FLAG, SECCOMP_FILTER
 import { CAPABILITIES } from '../../src/spec/capabilities.ts';
 import { defaultSpec } from '../../src/spec/default-spec.ts';
 import type { LinuxSeccomp, Spec } from '../../src/spec/types.ts';
+import { planContext } from '../helpers/plan.ts';
 
 describe('compileSeccomp', () => {
   it('maps actions with their errno (EPERM by default), default action and errno, architectures, flags', () => {
@@ -85,18 +86,7 @@ describe('compileSeccomp', () => {
 
 describe('the seccomp step in a plan', () => {
   const filter = { bpf: new Uint8Array(16), flags: 2 };
-  const ctx = (extra: Partial<PlanContext> = {}): PlanContext => ({
-    bundle: '/b',
-    rootfs: '/b/rootfs',
-    execFifo: '/run/hako/c1/exec.fifo',
-    noPivot: false,
-    noNewKeyring: false,
-    preserveFds: 0,
-    foreground: false,
-    containerId: 'c1',
-    seccomp: filter,
-    ...extra,
-  });
+  const ctx = (extra: Partial<PlanContext> = {}) => planContext({ seccomp: filter, ...extra });
   const spec = (nnp: boolean): Spec => {
     const s = defaultSpec();
     s.process!.terminal = false;
