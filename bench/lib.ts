@@ -1,5 +1,10 @@
 // Shared helpers for side-by-side benchmarks: interleaved runs, medians, ratios.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBusyboxRootfs } from '../src/runtime/busybox.ts';
+import { defaultSpec } from '../src/spec/default-spec.ts';
+import type { Spec } from '../src/spec/types.ts';
 
 /** The environment a real host gives: NODE_EXTRA_CA_CERTS costs ~50 ms per node start and is unset. */
 export function benchEnv(): NodeJS.ProcessEnv {
@@ -51,4 +56,17 @@ export function table(samples: Record<string, number[]>, baseline: string): stri
     return `| ${name} | ${m.toFixed(1)} | ${percentile(xs, 90).toFixed(1)} | ${(m / base).toFixed(2)}x |`;
   });
   return [`| what | median ms | p90 ms | vs ${baseline} |`, '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** `<work>/bundle`: the busybox rootfs and default spec of `hako demo`, running `true`; config.json written. */
+export function trueBundle(work: string, edit: (spec: Spec) => void = () => {}): { bundle: string; spec: Spec } {
+  const bundle = join(work, 'bundle');
+  mkdirSync(bundle);
+  makeBusyboxRootfs(join(bundle, 'rootfs'));
+  const spec = defaultSpec();
+  spec.process!.terminal = false;
+  spec.process!.args = ['true'];
+  edit(spec);
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  return { bundle, spec };
 }

@@ -7,13 +7,11 @@
 // Measured: `run` of `true` (foreground, deleted after), create + start + delete of `true`, and
 // the RSS of the init waiting after `create` (VmRSS of the pid in the pid file).
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeBusyboxRootfs } from '../src/runtime/busybox.ts';
-import { defaultSpec } from '../src/spec/default-spec.ts';
-import { benchEnv, interleave, table, type BenchCase } from './lib.ts';
+import { benchEnv, interleave, table, trueBundle, type BenchCase } from './lib.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
@@ -41,16 +39,9 @@ for (const [name, paths] of [['runc', ['/usr/sbin/runc', '/usr/bin/runc']], ['cr
 }
 
 const work = mkdtempSync(join(tmpdir(), 'hako-bench-lifecycle-'));
-const bundle = join(work, 'bundle');
-mkdirSync(bundle);
-// The same busybox rootfs and default spec as `hako demo`.
-makeBusyboxRootfs(join(bundle, 'rootfs'));
-const spec = defaultSpec();
-spec.process!.terminal = false;
-spec.process!.args = ['true'];
-// crun 1.8.1 refuses ociVersion 1.3.0; nothing in this config needs more than 1.0.2.
-spec.ociVersion = '1.0.2';
-writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+// The same busybox rootfs and default spec as `hako demo`; crun 1.8.1 refuses ociVersion 1.3.0 and
+// nothing in this config needs more than 1.0.2.
+const { bundle } = trueBundle(work, (spec) => (spec.ociVersion = '1.0.2'));
 
 let seq = 0;
 // The runtime's stdio becomes the container's: a pipe would be held open by the container, so

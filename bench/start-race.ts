@@ -6,14 +6,12 @@
 // Containers live under --root /run/hako-test-race-<pid> and cgroups /hako-test-race-<pid>/<id>;
 // everything is removed at the end, also when interrupted.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeBusyboxRootfs } from '../src/runtime/busybox.ts';
-import { defaultSpec } from '../src/spec/default-spec.ts';
-import { benchEnv } from './lib.ts';
+import { benchEnv, trueBundle } from './lib.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -30,13 +28,7 @@ const mode = values.mode === 'create-start' ? 'create-start' : 'run';
 const tag = `hako-test-race-${process.pid}`;
 const root = join('/run', tag);
 const work = mkdtempSync(join(tmpdir(), `${tag}-`));
-const bundle = join(work, 'bundle');
-mkdirSync(bundle);
-makeBusyboxRootfs(join(bundle, 'rootfs'));
-const spec = defaultSpec();
-spec.process!.terminal = false;
-spec.process!.args = ['true'];
-spec.linux!.cgroupsPath = `/${tag}/c`;
+const { bundle, spec } = trueBundle(work, (s) => (s.linux!.cgroupsPath = `/${tag}/c`));
 const errFile = join(work, 'stderr');
 
 function call(args: string[]): { code: number | null; stderr: string } {
