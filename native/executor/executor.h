@@ -71,6 +71,9 @@ extern int g_internal;
 extern char *g_exec_path;
 int send_msg(uint32_t type, const void *payload, size_t len);
 void report(uint32_t step, int err, const char *text);
+uint64_t now_ns(void);
+void report_timed(uint32_t step, int err, uint64_t start, uint64_t end, const char *text);
+void send_timing(const char *name, uint64_t start, uint64_t end);
 int wait_sync_reply(void);
 int rearm_pdeathsig(void); /* after a credential change, until `ready` */
 

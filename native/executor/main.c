@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int g_chan = -1;
@@ -70,22 +71,56 @@ int send_msg(uint32_t type, const void *payload, size_t len)
 	return NOINTR(sendmsg(g_chan, &msg, MSG_NOSIGNAL)) < 0 ? -1 : 0;
 }
 
-static void send_u32_text(uint32_t type, uint32_t a, int has_b, uint32_t b, const char *text)
+/* CLOCK_MONOTONIC in ns: node's process.hrtime() reads the same clock, so it can place our steps on its timeline. */
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A buffer of fixed fields then text (cut to fit), sent as one packet. */
+static void send_fixed_text(uint32_t type, const void *fixed, size_t flen, const char *text)
 {
 	char buf[512];
-	size_t off = 0, tl = strlen(text);
-	memcpy(buf, &a, 4), off = 4;
-	if (has_b)
-		memcpy(buf + off, &b, 4), off += 4;
-	if (tl > sizeof buf - off)
-		tl = sizeof buf - off;
-	memcpy(buf + off, text, tl);
-	send_msg(type, buf, off + tl);
+	size_t tl = strlen(text);
+	memcpy(buf, fixed, flen);
+	if (tl > sizeof buf - flen)
+		tl = sizeof buf - flen;
+	memcpy(buf + flen, text, tl);
+	send_msg(type, buf, flen + tl);
+}
+
+static void send_u32_text(uint32_t type, uint32_t a, const char *text)
+{
+	send_fixed_text(type, &a, 4, text);
+}
+
+/* A step's outcome and when it ran: u32 step, u32 errno, u64 start, u64 end, text. */
+void report_timed(uint32_t step, int err, uint64_t start, uint64_t end, const char *text)
+{
+	char fixed[24];
+	uint32_t e = (uint32_t)err;
+	memcpy(fixed, &step, 4);
+	memcpy(fixed + 4, &e, 4);
+	memcpy(fixed + 8, &start, 8);
+	memcpy(fixed + 16, &end, 8);
+	send_fixed_text(MSG_REPORT, fixed, sizeof fixed, text);
 }
 
 void report(uint32_t step, int err, const char *text)
 {
-	send_u32_text(MSG_REPORT, step, 1, (uint32_t)err, text);
+	uint64_t t = now_ns();
+	report_timed(step, err, t, t, text);
+}
+
+/* A phase outside the steps (start-up, waiting for the plan): u64 start, u64 end, name. */
+void send_timing(const char *name, uint64_t start, uint64_t end)
+{
+	char fixed[16];
+	memcpy(fixed, &start, 8);
+	memcpy(fixed + 8, &end, 8);
+	send_fixed_text(MSG_TIMING, fixed, sizeof fixed, name);
 }
 
 static void kill_child(void)
@@ -100,7 +135,7 @@ static void kill_child(void)
 /* A failure outside any step: tell node, kill the init, exit. */
 static void __attribute__((noreturn)) fatal(int err, const char *text)
 {
-	send_u32_text(MSG_ERROR, (uint32_t)err, 0, 0, text);
+	send_u32_text(MSG_ERROR, (uint32_t)err, text);
 	kill_child();
 	_exit(2);
 }
@@ -309,10 +344,12 @@ static int run_op(const struct op *op)
 {
 	errno = 0;
 	CALL(OPS[op->code].name);
+	uint64_t start = now_ns();
 	int r = OPS[op->code].fn(op);
+	uint64_t end = now_ns();
 	if (r == FAIL) {
 		int e = errno ? errno : EIO;
-		report(op->step, e, g_call);
+		report_timed(op->step, e, start, end, g_call);
 		if (g_fifo >= 0) {
 			/* past the fifo only `hako start` listens: "E" and what failed, instead of the byte */
 			char text[600];
@@ -323,7 +360,7 @@ static int run_op(const struct op *op)
 		}
 		return -1;
 	}
-	report(op->step, 0, r == SKIPPED ? "skipped" : OPS[op->code].name);
+	report_timed(op->step, 0, start, end, r == SKIPPED ? "skipped" : OPS[op->code].name);
 	return 0;
 }
 
@@ -423,7 +460,7 @@ static int op_write_child(const struct op *op)
 
 static int op_sync(const struct op *op)
 {
-	send_u32_text(MSG_SYNC, op->step, 0, 0, f_str(op, 0));
+	send_u32_text(MSG_SYNC, op->step, f_str(op, 0));
 	CALL("sync");
 	return wait_sync_reply() < 0 ? FAIL : OK;
 }
@@ -617,6 +654,7 @@ static void __attribute__((noreturn)) run_clone(const struct op *op)
 		report(op->step, errno, "socketpair");
 		_exit(1);
 	}
+	uint64_t start = now_ns();
 	/* Raw clone with fork semantics: the child continues here on a copy of our stack. */
 	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)((flags & ~0xffULL) | SIGCHLD), NULL, NULL, NULL, NULL);
 	if (pid < 0) {
@@ -631,7 +669,7 @@ static void __attribute__((noreturn)) run_clone(const struct op *op)
 	close(sp[1]);
 	g_internal = sp[0];
 	g_child = pid;
-	report(op->step, 0, "clone");
+	report_timed(op->step, 0, start, now_ns(), "clone");
 	uint32_t p32 = (uint32_t)pid;
 	send_msg(MSG_PID, &p32, 4);
 
@@ -643,6 +681,7 @@ static void __attribute__((noreturn)) run_clone(const struct op *op)
 	}
 	char go[5] = { 'G' };
 	memcpy(go + 1, &p32, 4);
+	uint64_t released = now_ns();
 	if (write(g_internal, go, sizeof go) != sizeof go) {
 		kill_child();
 		fatal(errno, "releasing the init");
@@ -655,10 +694,11 @@ static void __attribute__((noreturn)) run_clone(const struct op *op)
 		if (status != 1) {
 			char text[96];
 			snprintf(text, sizeof text, "init exited before it was ready (status %d)", status);
-			send_u32_text(MSG_ERROR, ECHILD, 0, 0, text);
+			send_u32_text(MSG_ERROR, ECHILD, text);
 		}
 		_exit(1);
 	}
+	send_timing("init released, until ready", released, now_ns());
 	send_msg(MSG_READY, &p32, 4);
 	if (!foreground)
 		_exit(0);
@@ -699,7 +739,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NSLOTS; i++)
 		g_slots[i] = -1;
 
+	uint64_t started = now_ns();
+	send_timing("start: exec, sealed self-copy, re-exec (from node's spawn)", 0, started);
 	read_plan();
+	send_timing("waiting for the plan", started, now_ns());
 	struct stage *ex = &g_stage[0];
 	for (size_t i = 0; i < ex->n; i++) {
 		if (ex->ops[i].code == OP_CLONE) {

@@ -18,11 +18,12 @@ enum msg_type {
 	MSG_END = 4,         /* end of the plan */
 	MSG_SYNC_REPLY = 5,  /* u32 errno: answer to MSG_SYNC (0: carry on) */
 	/* executor / init -> node */
-	MSG_REPORT = 16,     /* u32 step, u32 errno, text: failing call (or op name / "skipped") */
+	MSG_REPORT = 16,     /* u32 step, u32 errno, u64 start ns, u64 end ns (CLOCK_MONOTONIC), text: failing call (or op name / "skipped") */
 	MSG_PID = 17,        /* u32 host pid of the init, right after the clone */
 	MSG_READY = 18,      /* u32 host pid of the init, which is about to wait on the exec fifo */
 	MSG_SYNC = 19,       /* u32 step, text: the init waits for MSG_SYNC_REPLY */
 	MSG_ERROR = 20,      /* u32 errno, text: a failure outside any step (protocol, internal) */
+	MSG_TIMING = 21,     /* u64 start ns, u64 end ns (CLOCK_MONOTONIC), text: a phase outside the steps */
 };
 
 enum opcode {

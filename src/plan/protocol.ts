@@ -22,6 +22,7 @@ export const MSG = Object.freeze({
   READY: 18,
   SYNC: 19,
   ERROR: 20,
+  TIMING: 21,
 });
 
 /** Where an op runs: in the executor before the clone, in the executor on the init's behalf, in the init. */

@@ -19,6 +19,7 @@ import { writePidFile } from './pidfile.ts';
 import { processIdentity } from './procfs.ts';
 import { ociState, stateForInit } from './state.ts';
 import { execFifoPath } from './status.ts';
+import { ms, Timings } from './timings.ts';
 
 export interface CreatedContainer {
   record: ContainerRecord;
@@ -89,11 +90,17 @@ export async function createContainer(ctx: Context, id: string, flags: CreateOpt
 /** Creates the container; in foreground mode the executor stays and exits with the init's status. */
 export async function createInternal(ctx: Context, id: string, flags: CreateOptions, foreground: boolean): Promise<CreatedContainer | undefined> {
   const { store, logger } = ctx;
+  // Where the time goes: printed by --timings, logged by --debug (each phase and step with its ms).
+  const timings = flags.timings ?? (logger.debugEnabled ? new Timings() : undefined);
+  if (timings && logger.debugEnabled) timings.onSpan = (s) => logger.debug(`timing ${s.group}: ${s.name}: ${ms(s.start, s.end).toFixed(2)} ms`);
+  timings?.mark('node', 'start, load hako, parse the command line');
   validateId(id);
   const bundle = resolve(flags.bundle);
   const config = await loadConfig(bundle);
   checkConsole(config, flags, foreground);
+  timings?.mark('config', 'load and validate config.json');
   const seccomp = await seccompFilter(config, logger, store.root);
+  timings?.mark('config', 'seccomp filter');
 
   const record: ContainerRecord = {
     id,
@@ -109,6 +116,7 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
   };
   if (flags.dryRun) {
     const plan = compilePlan(config, planContext(config, bundle, store.dir(id), flags, foreground, id, undefined, seccomp, record));
+    timings?.mark('plan', 'read host facts, compile the plan');
     process.stdout.write(describePlan(plan));
     return undefined;
   }
@@ -119,7 +127,9 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
   let launched: LaunchedInit | undefined;
   try {
     store.write(record);
+    timings?.mark('state', 'reserve the id, write the record');
     return await store.withLock(id, async () => {
+      timings?.mark('state', 'lock');
       cgroups = cgroupManagerFor({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: ctx.globals.systemdCgroup });
       // runc 1.1 warns and goes on (shared cgroups are a supported pattern); those processes are
       // remembered as not the container's, so no cleanup ever signals them.
@@ -131,13 +141,16 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
       cgroups.create();
       record.cgroups = cgroups.state();
       store.write(record);
+      timings?.mark('cgroups', 'create the directories (and record them)');
       // Limits are in place before the first process joins.
       for (const warning of cgroups.apply(config.linux?.resources ?? {}, { devices: config.linux?.devices })) {
         logger.warn(`linux.resources: ${warning}`);
       }
+      timings?.mark('cgroups', 'apply linux.resources');
 
       const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups, seccomp, record));
       for (const warning of plan.warnings) logger.warn(warning);
+      timings?.mark('plan', 'read host facts, compile the plan');
       const cg = cgroups;
       // A hook's own error says more than the sync step's errno: keep it and throw it instead.
       let hookError: unknown;
@@ -146,7 +159,10 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
         preserveFds: flags.preserveFds,
         // Before the executor clones the init: the init is in its cgroup from its first instruction.
         onSpawned: (executorPid) => cg.addProcess(executorPid),
-        onReport: logger.debugEnabled ? (r) => logger.debug(`plan step ${r.step} ${r.label}: ${r.op}${r.errno ? ` errno ${r.errno}` : ''}`) : undefined,
+        onReport: logger.debugEnabled
+          ? (r) => logger.debug(`plan step ${r.step} ${r.label}: ${r.op}${r.errno ? ` errno ${r.errno}` : ''} (${ms(r.start, r.end).toFixed(3)} ms)`)
+          : undefined,
+        timings,
         // The init waits here, mounts done and before pivot_root, while node runs the runtime's hooks.
         onSync: async (name, initPid) => {
           if (name !== 'createRuntime') throw new HakoError(`unknown sync point ${name}`);
@@ -169,6 +185,7 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
       delete record.creator;
       store.write(record);
       if (flags.pidFile) writePidFile(flags.pidFile, launched.initPid);
+      timings?.mark('state', 'write the record with the init, pid file');
       logger.debug(`container ${id} created, init pid ${launched.initPid}`);
       return { record, launched };
     }, { held: true });

@@ -19,7 +19,8 @@ import { HakoError } from '../errors.ts';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_SEQPACKET, errnoName, socketpair } from '../linux/libc.ts';
 import { encodePlan, packet } from '../plan/encode.ts';
 import { MSG } from '../plan/protocol.ts';
-import type { Plan } from '../plan/types.ts';
+import type { Plan, Stage } from '../plan/types.ts';
+import type { Timings } from './timings.ts';
 
 export interface ExecutorReport {
   /** Index of the step in plan.steps. */
@@ -28,7 +29,17 @@ export interface ExecutorReport {
   /** The op's name when it worked ("skipped" when there was nothing to do), the failing call otherwise. */
   op: string;
   errno: number;
+  /** When the step ran, as the executor measured it (CLOCK_MONOTONIC ns, process.hrtime's clock). */
+  start: bigint;
+  end: bigint;
 }
+
+/** How --timings groups the executor's steps. */
+const STAGE_GROUP: Readonly<Record<Stage, string>> = {
+  executor: 'executor: steps before the clone',
+  parent: 'executor: steps for the init after the clone',
+  init: 'init: steps',
+};
 
 export interface LaunchOptions {
   /** The container's stdin, stdout, stderr (fds of this process). */
@@ -53,6 +64,8 @@ export interface LaunchOptions {
    * process's execve closes the channel; a failed execve is reported first and rejects.
    */
   untilExec?: boolean;
+  /** Records node's phases (channel, spawn, cgroup join, …) and the executor's timed steps. */
+  timings?: Timings;
 }
 
 export interface ExecutorExit {
@@ -91,7 +104,11 @@ const READ_BUFFER = 64 * 1024;
 export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<LaunchedInit> {
   const executor = opts.executorPath ?? defaultExecutorPath();
   const packets = encodePlan(plan); // before anything is started: a bad plan throws here
+  const timings = opts.timings;
+  timings?.mark('executor', 'encode the plan');
   const [mine, theirs] = await socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC);
+  timings?.mark('executor', 'channel (socketpair)');
+  const spawnAt = process.hrtime.bigint();
   const preserved = opts.preservedFds ?? Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   if (preserved.length !== opts.preserveFds) throw new HakoError(`preservedFds: ${preserved.length} fds given for --preserve-fds=${opts.preserveFds}`);
   const chanFd = 3 + opts.preserveFds;
@@ -120,6 +137,7 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
   }
   // (not unref'd: whoever awaits executorExit needs the event loop alive until the executor exits)
   const executorPid = child.pid;
+  timings?.mark('executor', 'spawn');
 
   const abandon = async (err: unknown): Promise<never> => {
     closeSync(mine);
@@ -137,6 +155,7 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
   } catch (err) {
     return abandon(err);
   }
+  timings?.mark('cgroups', 'join: the executor into its cgroups');
 
   for (const pkt of packets) {
     try {
@@ -148,6 +167,7 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
     }
   }
 
+  timings?.mark('executor', 'send the plan');
   const buf = Buffer.alloc(READ_BUFFER);
   let initPid = 0;
   let ready = false;
@@ -167,11 +187,18 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
     if (type === MSG.REPORT) {
       const step = body.readUInt32LE(0);
       const errno = body.readUInt32LE(4);
-      const op = body.subarray(8).toString('utf8');
+      const start = body.readBigUInt64LE(8);
+      const end = body.readBigUInt64LE(16);
+      const op = body.subarray(24).toString('utf8');
       const label = plan.steps[step]?.label ?? `step ${step}`;
-      opts.onReport?.({ step, label, op, errno });
+      opts.onReport?.({ step, label, op, errno, start, end });
+      timings?.addExecutor(STAGE_GROUP[plan.steps[step]?.stage ?? 'init'], `${label}: ${op}`, start, end);
       // a hook run by the init says itself what failed (`hooks.createContainer[0]: /x: exit status 1`)
       if (errno !== 0 && failure === undefined) failure = plan.steps[step]?.op === 'run_hook' ? op : `${label}: ${op}: ${errorText(errno)}`;
+    } else if (type === MSG.TIMING) {
+      // a start of 0: since node spawned the executor (which can't know when that was)
+      const start = body.readBigUInt64LE(0);
+      timings?.addExecutor('executor: phases', body.subarray(16).toString('utf8'), start === 0n ? spawnAt : start, body.readBigUInt64LE(8));
     } else if (type === MSG.PID) {
       initPid = body.readUInt32LE(0);
     } else if (type === MSG.READY) {
@@ -180,11 +207,13 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
         ready = true;
         continue;
       }
+      timings?.mark('executor', 'running the plan, until the init is ready');
       closeSync(mine);
       return { initPid, executorPid, executorExit };
     } else if (type === MSG.SYNC) {
       const name = body.subarray(4).toString('utf8');
       let errno = 0;
+      timings?.mark('executor', 'running the plan, until the init is ready');
       if (!opts.onSync) errno = 38; // ENOSYS
       else {
         try {
@@ -194,6 +223,7 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
           errno = typeof e === 'number' && e !== 0 ? Math.abs(e) : 5; // EIO
         }
       }
+      timings?.mark('hooks', `sync ${name}: the runtime's hooks`);
       const reply = Buffer.alloc(4);
       reply.writeUInt32LE(errno);
       try {

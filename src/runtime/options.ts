@@ -1,5 +1,6 @@
 // What the lifecycle operations take. The runtime owns these; the CLI maps runc's flags onto them
 // (src/cli/commands/), so the arrows point one way: cli → runtime.
+import type { Timings } from './timings.ts';
 
 /** `create` (and the create half of `run`). */
 export interface CreateOptions {
@@ -16,6 +17,8 @@ export interface CreateOptions {
   preserveFds: number;
   /** Print the plan and run nothing. */
   dryRun: boolean;
+  /** Record where the call spends its time (--timings: the CLI prints it). */
+  timings?: Timings;
 }
 
 /** `run`: create and start. */

@@ -16,8 +16,10 @@ export async function runContainer(ctx: Context, id: string, flags: RunOptions):
   if (flags.detach || flags.dryRun) {
     void releaseEarlySignals(); // nothing to forward them to
     await createContainer(ctx, id, flags);
+    flags.timings?.mark('executor', 'the executor exits');
     if (flags.dryRun) return 0;
     await startOrDelete(ctx, id);
+    flags.timings?.mark('start', 'release the init (exec fifo), poststart hooks');
     return 0;
   }
   // A terminal and no --console-socket: hako receives the pty master and proxies it (runc does).
@@ -34,9 +36,14 @@ export async function runContainer(ctx: Context, id: string, flags: RunOptions):
   }
   if (!created) return 0;
   try {
-    return await waitInForeground(created.launched, forwarder, terminal, () => startOrDelete(ctx, id));
+    return await waitInForeground(created.launched, forwarder, terminal, async () => {
+      await startOrDelete(ctx, id);
+      flags.timings?.mark('start', 'release the init (exec fifo), poststart hooks');
+    });
   } finally {
+    flags.timings?.mark('container', 'the process runs and exits');
     if (!flags.keep && ctx.store.exists(id)) await deleteContainer(ctx, id, true);
+    flags.timings?.mark('delete', 'kill, remove the cgroups and the state');
   }
 }
 

@@ -17,7 +17,21 @@ function addCreateOptions(cmd: Command): Command {
     .option('--no-pivot', 'do not use pivot_root to jail the process inside the rootfs (MS_MOVE + chroot)')
     .option('--no-new-keyring', 'do not create a new session keyring for the container')
     .addOption(new Option('--preserve-fds <n>', 'pass N additional file descriptors to the container (3..3+N-1)').argParser(parseCount).default(0))
-    .option('--dry-run', 'print the plan the bundle turns into, step by step, and run nothing');
+    .option('--dry-run', 'print the plan the bundle turns into, step by step, and run nothing')
+    .option('--timings', "print to stderr where this call spent its time: node's phases and the executor's steps, top costs first");
+}
+
+/** --timings: a recorder from this process's start, and its report printed once the command is done. */
+async function withTimings<T>(opts: Record<string, unknown>, title: string, fn: (options: CreateOptions) => Promise<T>): Promise<T> {
+  const options = createOptions(opts);
+  if (!opts.timings) return fn(options);
+  const { Timings } = await import('../../runtime/timings.ts');
+  const timings = new Timings();
+  try {
+    return await fn({ ...options, timings });
+  } finally {
+    process.stderr.write(timings.render(title));
+  }
 }
 
 // commander turns `--no-pivot` into `pivot: false`; map to runc's names.
@@ -37,7 +51,7 @@ export function defineLifecycleCommands(program: Command): void {
   addCreateOptions(program.command('create').description('create a container').argument('<container-id>')).action(
     async (id: string, opts: Record<string, unknown>, cmd: Command) => {
       const { createContainer } = await import('../../runtime/create.ts');
-      await createContainer(contextOf(cmd), id, createOptions(opts));
+      await withTimings(opts, `hako create ${id}`, (options) => createContainer(contextOf(cmd), id, options));
     },
   );
 
@@ -56,8 +70,11 @@ export function defineLifecycleCommands(program: Command): void {
     .option('--no-subreaper', 'accepted for compatibility (hako waits through its executor, not as a subreaper)')
     .action(async (id: string, opts: Record<string, unknown>, cmd: Command) => {
       const { runContainer } = await import('../../runtime/run.ts');
-      const options: RunOptions = { ...createOptions(opts), detach: Boolean(opts.detach), keep: Boolean(opts.keep), noSubreaper: opts.subreaper === false };
-      process.exitCode = await runContainer(contextOf(cmd), id, options);
+      const run = (create: CreateOptions) => {
+        const options: RunOptions = { ...create, detach: Boolean(opts.detach), keep: Boolean(opts.keep), noSubreaper: opts.subreaper === false };
+        return runContainer(contextOf(cmd), id, options);
+      };
+      process.exitCode = await withTimings(opts, `hako run ${id}`, run);
     });
 
   program
