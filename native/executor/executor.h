@@ -95,6 +95,7 @@ int op_symlink(const struct op *op);
 int op_mask(const struct op *op);
 int op_pivot_root(const struct op *op);
 int op_move_root(const struct op *op);
+int op_chroot(const struct op *op);
 int op_umount(const struct op *op);
 int op_mkpath(const struct op *op);
 int op_chdir(const struct op *op);

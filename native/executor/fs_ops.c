@@ -566,6 +566,21 @@ int op_move_root(const struct op *op)
 	return OK;
 }
 
+/*
+ * No mount namespace: the rootfs and its mounts are in the runtime's mount table, so neither
+ * pivot_root nor MS_MOVE over / may touch it. chroot into the root (as runc does then).
+ */
+int op_chroot(const struct op *op)
+{
+	int newroot = slot_get(f_i64(op, 0));
+	if (newroot < 0)
+		return FAIL;
+	TRY("fchdir", fchdir(newroot));
+	TRY("chroot", chroot("."));
+	TRY("chdir", chdir("/"));
+	return OK;
+}
+
 /* umount2 of a host path; with `missing ok`, a path already gone (or no longer a mount) is skipped. */
 int op_umount(const struct op *op)
 {

@@ -283,6 +283,7 @@ static const struct {
 	[OP_MASK] = { "mask", op_mask, 3, 0 },
 	[OP_PIVOT_ROOT] = { "pivot_root", op_pivot_root, 1, 0 },
 	[OP_MOVE_ROOT] = { "move_root", op_move_root, 1, 0 },
+	[OP_CHROOT] = { "chroot", op_chroot, 1, 0 },
 	[OP_MKPATH] = { "mkpath", op_mkpath, 3, 0 },
 	[OP_CHDIR] = { "chdir", op_chdir, 2, 0 },
 	[OP_SETSID] = { "setsid", op_setsid, 0, 0 },

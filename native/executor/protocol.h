@@ -83,7 +83,8 @@ enum opcode {
 	OP_TMPFS_COPYUP = 52, /* root slot, target, attr set, attr clr, list of tmpfs options */
 	OP_OPEN_TREE = 53,    /* host path, recursive, attr set, attr clr, slot: a detached copy of a bind source */
 	OP_AFFINITY = 54,     /* CPU mask bytes: sched_setaffinity */
-	OP_MAX = 55,
+	OP_CHROOT = 55,       /* root slot: chroot into it (no mount namespace: the host's mount table stays as is) */
+	OP_MAX = 56,
 };
 
 /* OP_MOUNT / OP_BIND / OP_MKPATH: what to create when the target is missing. */

@@ -117,3 +117,9 @@ export async function socketpair(domain: number, type: number, protocol = 0): Pr
   if ((fn(domain, type, protocol, sv) as number) < 0) throw systemError('socketpair', lastErrno());
   return [sv[0]!, sv[1]!];
 }
+
+/** umount2(2). */
+export async function umount2(target: string, flags: number): Promise<void> {
+  const fn = await libcFunction('int umount2(const char *target, int flags)');
+  if ((fn(target, flags) as number) < 0) throw systemError('umount2', lastErrno());
+}

@@ -139,7 +139,16 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   namespaces.forEach((ns, i) => nsIndex.set(ns.type, i));
   const nsLabel = (type: string) => `linux.namespaces[${nsIndex.get(type)}] ${type}`;
   const isNew = (type: string) => nsIndex.has(type) && namespaces[nsIndex.get(type)!]!.path === undefined;
-  if (!nsIndex.has('mount')) throw configError('linux.namespaces', 'hako needs a mount namespace: add {"type": "mount"}');
+  // Without a mount namespace (valid, and runc runs it) the rootfs is set up in the runtime's own
+  // mount table: nothing may touch the host's / (propagation, pivot_root, MS_MOVE, --no-pivot's
+  // detaches); the init chroots, and delete unmounts what was made (runtime/host-mounts.ts).
+  const sharedMountNs = !nsIndex.has('mount');
+  if (sharedMountNs && isNew('user')) {
+    throw configError('linux.namespaces', 'a new user namespace needs its own mount namespace too (its root may not mount in the host\'s): add {"type": "mount"}');
+  }
+  if (sharedMountNs) {
+    warnings.push('linux.namespaces: no mount namespace: the container\'s mounts are made in the host\'s mount table and it runs in a chroot, which a process with CAP_SYS_CHROOT can leave');
+  }
   const userns = nsIndex.has('user');
   const rootless = facts.rootless === true;
   let cloneFlags = 0;
@@ -222,12 +231,16 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
   const setup = prop.parentPrivate && !rootParent ? rec(MS.MS_SLAVE) : prop.setup;
   const propagate = (root: number, target: string, p: Propagation) =>
     b.add('init', propLabel, 'setattr', { root, target, attrSet: 0, attrClr: 0, propagation: p.type, recursive: p.recursive ? 1 : 0, missingOk: 0 });
-  if (setup) propagate(S.HOST, '/', setup);
-  if (prop.parentPrivate && rootParent && rootParent !== '/') propagate(S.HOST, rootParent, one(MS.MS_PRIVATE));
+  if (setup && !sharedMountNs) propagate(S.HOST, '/', setup);
+  if (prop.parentPrivate && rootParent && rootParent !== '/' && !sharedMountNs) propagate(S.HOST, rootParent, one(MS.MS_PRIVATE));
   // NOFOLLOW: root.path swapped for a symlink after it was checked is refused, not followed
   b.add('init', 'root.path', 'bind', { root: S.HOST, target: ctx.rootfs, create: CREATE.NONE | CREATE.NOFOLLOW, sourceRoot: S.HOST, source: ctx.rootfs, recursive: 1, attrSet: 0, attrClr: 0, missingOk: 0 });
   createMountPointsAs(b, MOUNT_POINT_MODES);
   b.add('init', 'root.path', 'open', { path: ctx.rootfs, flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot: S.ROOT });
+  // In the host's table, the setup propagation goes to the rootfs's own bind instead of /: the
+  // container's mounts below it then reach no other mount (the bind itself may have propagated to
+  // peers of a shared parent: unmounting it at delete removes those copies too).
+  if (setup && sharedMountNs) propagate(S.ROOT, '/', setup);
 
   const mounts = spec.mounts ?? [];
   const dests = mounts.map((m) => posix.join('/', m.destination));
@@ -282,7 +295,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): Plan {
     throw new NotImplementedError('linux.intelRdt (Intel RDT / resctrl)');
   }
 
-  if (ctx.noPivot) {
+  if (sharedMountNs) b.add('init', 'root.path (no mount namespace)', 'chroot', { root: S.ROOT });
+  else if (ctx.noPivot) {
     // Without pivot_root the host's mounts stay below the chroot, and a whole procfs or sysfs
     // there lets the container mount a fresh, unmasked one (the kernel allows it when a full one
     // is visible in the namespace). Detach them first, as runc does (slave first: not on the host).

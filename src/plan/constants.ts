@@ -43,6 +43,7 @@ export const MOUNT_ATTR = Object.freeze({
 export const MOUNT_ATTR_RELATIME = 0;
 /** umount2 flag: detach now, let go of it once unused (with its submounts). */
 export const MNT_DETACH = 2;
+export const UMOUNT_NOFOLLOW = 8;
 
 export const CLONE = Object.freeze({
   CLONE_NEWTIME: 0x80,

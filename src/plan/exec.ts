@@ -8,7 +8,9 @@
 // no exec fifo: the process runs right after `ready`. An execve that fails after `ready` is still
 // reported on the channel (it is closed on exec), which node reads until EOF.
 import { Builder, becomeNamespaceRoot, connectConsole, connectSeccompAgent, finishProcess, joinNamespaces, oomScoreAdj, openTerminal, setUmask, SLOT } from './compile.ts';
+import { HakoError } from '../errors.ts';
 import type { Process } from '../spec/types.ts';
+import { O } from './constants.ts';
 import type { ContainerState, Plan, SeccompFilter } from './types.ts';
 
 /** The order namespaces are joined in (runc's nsexec): user, then mount, then the rest. */
@@ -24,6 +26,11 @@ export interface ExecPlanContext {
    * runtime's own (joining one's own user namespace is EINVAL). Any order: joined in EXEC_NAMESPACE_ORDER.
    */
   namespaces: readonly { type: ExecNamespaceType; path: string }[];
+  /**
+   * A container without a mount namespace: its init's root (`/proc/<init pid>/root`), chrooted into
+   * after the namespaces are joined (there is no mount namespace to set the root).
+   */
+  root?: string;
   consoleSocket?: string;
   preserveFds: number;
   /** The executor waits for the process and exits with its status. */
@@ -54,10 +61,20 @@ export function compileExecPlan(proc: Process, ctx: ExecPlanContext): Plan {
   oomScoreAdj(b, ctx.oomScoreAdj, 'container process.oomScoreAdj');
   const terminal = connectConsole(b, proc, ctx.consoleSocket);
   connectSeccompAgent(b, ctx.seccomp);
+  const rootSlot = SLOT.NS_BASE + namespaces.length;
+  if (ctx.root !== undefined) {
+    if (rootSlot >= SLOT.LISTENER) throw new HakoError('too many namespaces to join');
+    // opened before the first setns, like the namespace files
+    b.add('executor', 'container root', 'open', { path: ctx.root, flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot: rootSlot });
+  }
   joinNamespaces(
     b,
     namespaces.map((ns) => ({ label: `container namespace ${ns.type}`, type: ns.type, path: ns.path })),
   );
+  if (ctx.root !== undefined) {
+    b.add('executor', 'container root', 'chroot', { root: rootSlot });
+    b.add('executor', 'container root', 'close', { slot: rootSlot });
+  }
   b.add('executor', 'process', 'clone', { flags: 0, foreground: ctx.foreground ? 1 : 0 });
 
   // ---- the process ----

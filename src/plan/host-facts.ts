@@ -3,17 +3,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostFacts } from './types.ts';
 
-/** /proc/self/mountinfo field 5 (mount point) and the fs type after " - ", with octal escapes undone. */
-function mountinfoEntries(mountinfo: string): { root: string; mountPoint: string; fstype: string; superOptions: string }[] {
+export interface MountinfoEntry {
+  /** Field 1: unique while the mount exists. */
+  id: number;
+  root: string;
+  mountPoint: string;
+  fstype: string;
+  superOptions: string;
+}
+
+/** /proc/self/mountinfo: mount id, root (field 4), mount point (field 5), fs type and super options after " - ", octal escapes undone. */
+export function mountinfoEntries(mountinfo: string): MountinfoEntry[] {
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  const out: { root: string; mountPoint: string; fstype: string; superOptions: string }[] = [];
+  const out: MountinfoEntry[] = [];
   for (const line of mountinfo.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
     const right = line.slice(sep + 3).split(' ');
     if (left.length < 5 || right.length < 3) continue;
-    out.push({ root: unescape(left[3]!), mountPoint: unescape(left[4]!), fstype: right[0]!, superOptions: right[2]! });
+    out.push({ id: Number(left[0]), root: unescape(left[3]!), mountPoint: unescape(left[4]!), fstype: right[0]!, superOptions: right[2]! });
   }
   return out;
 }

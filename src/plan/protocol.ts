@@ -89,6 +89,7 @@ export const OPS = {
   mask: { code: 18, fields: { root: 'int', path: 'str', nullDevice: 'str' } },
   pivot_root: { code: 19, fields: { root: 'int' } },
   move_root: { code: 20, fields: { root: 'int' } },
+  chroot: { code: 55, fields: { root: 'int' } },
   mkpath: { code: 21, fields: { root: 'int', path: 'str', create: 'int' } },
   chdir: { code: 22, fields: { path: 'str', early: 'int' } },
   setsid: { code: 23, fields: {} },

@@ -14,6 +14,7 @@ import type { Spec } from '../spec/types.ts';
 import { validateId } from '../state/ids.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { launchPlan, type LaunchedInit } from './executor.ts';
+import { snapshotHostMounts, unmountHostMounts, type HostMounts } from './host-mounts.ts';
 import { runHooks } from './hooks.ts';
 import { writePidFile } from './pidfile.ts';
 import { processIdentity } from './procfs.ts';
@@ -151,6 +152,11 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
       const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups, seccomp, record));
       for (const warning of plan.warnings) logger.warn(warning);
       timings?.mark('plan', 'read host facts, compile the plan');
+      if (!config.linux?.namespaces?.some((ns) => ns.type === 'mount')) {
+        // Mounts go into this (the host's) mount table: note what was there, so delete can undo the rest.
+        record.hostMounts = snapshotHostMounts(record.rootfs);
+        store.write(record);
+      }
       const cg = cgroups;
       // A hook's own error says more than the sync step's errno: keep it and throw it instead.
       let hookError: unknown;
@@ -190,12 +196,18 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
       return { record, launched };
     }, { held: true });
   } catch (err) {
-    await undoCreate(ctx, id, cgroups, launched);
+    await undoCreate(ctx, id, cgroups, launched, record.hostMounts);
     throw err;
   }
 }
 
-async function undoCreate(ctx: Context, id: string, cgroups: CgroupManager | undefined, launched: LaunchedInit | undefined): Promise<void> {
+async function undoCreate(
+  ctx: Context,
+  id: string,
+  cgroups: CgroupManager | undefined,
+  launched: LaunchedInit | undefined,
+  hostMounts: HostMounts | undefined,
+): Promise<void> {
   if (launched) {
     try {
       process.kill(launched.initPid, 'SIGKILL');
@@ -209,5 +221,7 @@ async function undoCreate(ctx: Context, id: string, cgroups: CgroupManager | und
   } catch (err) {
     ctx.logger.warn(`cleanup after failed create: ${(err as Error).message}`);
   }
+  // after the processes: nothing of the container runs while its mounts go
+  if (hostMounts) for (const warning of await unmountHostMounts(hostMounts)) ctx.logger.warn(`cleanup after failed create: ${warning}`);
   ctx.store.remove(id);
 }

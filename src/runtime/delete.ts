@@ -8,6 +8,7 @@ import { validateId } from '../state/ids.ts';
 import { doesNotExist } from '../state/store.ts';
 import { containerCgroups } from './cgroups.ts';
 import { runHooksWarning } from './hooks.ts';
+import { unmountHostMounts } from './host-mounts.ts';
 import { isAlive } from './procfs.ts';
 import { ociState } from './state.ts';
 import { waitForExit } from './processes.ts';
@@ -77,6 +78,8 @@ export async function destroyContainer(ctx: Context, record: ContainerRecord): P
   const ownPidNs = record.config.linux?.namespaces?.some((ns) => ns.type === 'pid' && ns.path === undefined) === true;
   const opts = ownPidNs && record.init ? { othersMayRemain: true } : { kill: true };
   for (const warning of (await cgroups?.destroy(opts)) ?? []) ctx.logger.warn(warning);
+  // No mount namespace: the container's mounts are in this mount table (after its processes are gone).
+  if (record.hostMounts) for (const warning of await unmountHostMounts(record.hostMounts)) ctx.logger.warn(warning);
   const state = { ...ociState(record, ctx.store.dir(record.id)), status: 'stopped' as const, pid: 0 };
   ctx.store.remove(record.id);
   await runHooksWarning(record.config.hooks, 'poststop', state, ctx.logger);

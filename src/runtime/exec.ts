@@ -58,6 +58,9 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
   checkPreservedFds(flags.preserveFds);
   const cgroups = execCgroups(record, flags.cgroups);
   const namespaces = initNamespaces(init);
+  // Never run the process in the host's root: a container without a mount namespace has only its
+  // init's chroot to enter (read through /proc while the init is the one checked above).
+  const root = namespaces.some((ns) => ns.type === 'mount') ? undefined : `/proc/${init.pid}/root`;
   const seccomp = await seccompFilter(record.config, logger, store.root); // the container's filter, as runc
   // runtime-spec: the runtime process runs on `initial` before it joins the container's cgroup
   const initialCpus = proc.execCPUAffinity?.initial === undefined ? undefined : cpuListMask(proc.execCPUAffinity.initial, 'process.execCPUAffinity.initial');
@@ -72,6 +75,7 @@ export async function execProcess(ctx: Context, id: string, flags: ExecOptions):
     const plan = compileExecPlan(proc, {
       containerId: id,
       namespaces,
+      root,
       consoleSocket: terminal?.socketPath ?? (flags.consoleSocket === undefined ? undefined : posix.resolve(flags.consoleSocket)),
       preserveFds: flags.preserveFds,
       foreground: !flags.detach,
@@ -260,7 +264,5 @@ function initNamespaces(init: ProcessIdentity): { type: ExecNamespaceType; path:
     if (theirs !== ours) out.push({ type, path });
   }
   if (!isAlive(init)) throw new HakoError('cannot exec in a stopped container');
-  // Never run the process on the host: every hako container has its own mount namespace.
-  if (!out.some((ns) => ns.type === 'mount')) throw new HakoError(`the container's init (pid ${init.pid}) is in hako's own mount namespace`);
   return out;
 }

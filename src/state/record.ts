@@ -4,6 +4,14 @@
 import type { CgroupState } from '../cgroups/types.ts';
 import type { Spec } from '../spec/types.ts';
 
+/** A container without a mount namespace: its mounts are in the host's table (runtime/host-mounts.ts). */
+export interface HostMounts {
+  /** The rootfs as the mount table names it (symlinks in the bundle's path resolved). */
+  rootfs: string;
+  /** Mount ids under the rootfs before create: not the container's, never unmounted. */
+  keep: number[];
+}
+
 export interface ProcessIdentity {
   pid: number;
   /** Start time in clock ticks since boot (/proc/<pid>/stat field 22): guards against pid reuse. */
@@ -25,10 +33,14 @@ export interface ContainerRecord {
   init?: ProcessIdentity;
   /** The `hako create` that is building the container, while status is creating. */
   creator?: ProcessIdentity;
+  /** The caller a daemon served this create for (bin/hako's front): kept, so that caller can tell the container is its own if the daemon dies before answering. */
+  requestedBy?: ProcessIdentity;
   /** The container's cgroups as resolved and created at create (what delete removes). */
   cgroups?: CgroupState;
   /** The validated config the container was created from (hooks, namespaces, process defaults for exec). */
   config: Spec;
   /** Created with --no-new-keyring: exec'd processes don't join the container's session keyring either. */
   noNewKeyring?: true;
+  /** No mount namespace: the mounts under the rootfs before create (delete unmounts every other one). */
+  hostMounts?: HostMounts;
 }

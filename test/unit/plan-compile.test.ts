@@ -382,7 +382,7 @@ describe('compilePlan', () => {
   });
 
   it('refuses what it cannot do, with the field named', () => {
-    expect(() => compilePlan(spec((s) => (s.linux!.namespaces = [{ type: 'pid' }])), ctx())).toThrow(ConfigError);
+    expect(() => compilePlan(spec((s) => (s.linux!.namespaces = [{ type: 'pid' }, { type: 'user' }])), ctx())).toThrow(ConfigError);
     expect(() => compilePlan(spec((s) => s.mounts!.push({ destination: '/t', type: 'proc', options: ['tmpcopyup'] })), ctx())).toThrow(
       'mounts[7] /t: tmpcopyup: only a tmpfs can take the image\'s content',
     );
@@ -448,6 +448,36 @@ describe('compiler helpers', () => {
     expect(hidden[1]!.args).toEqual({ path: '/proc', flags: 2, missingOk: 1 });
     expect(st.indexOf(hidden.at(-1)!)).toBe(st.findIndex((s) => s.op === 'move_root') - 1);
     expect(compilePlan(spec(), ctx({ hostFacts: facts })).steps.some((s) => s.op === 'umount')).toBe(false);
+  });
+
+  it('no mount namespace: the host\'s / is never touched (no propagation change, pivot_root, move_root or --no-pivot detach); the init chroots', () => {
+    const noMnt = (edit: (s: Spec) => void = () => {}) =>
+      spec((s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== 'mount');
+        edit(s);
+      });
+    const facts = parseHostFacts(['22 1 0:21 / /proc rw - proc proc rw', '30 1 0:30 / /b rw shared:5 - ext4 /dev/sda1 rw'].join('\n'));
+    for (const [what, p] of [
+      ['default', compilePlan(noMnt(), ctx({ hostFacts: facts }))],
+      ['--no-pivot', compilePlan(noMnt(), ctx({ noPivot: true, hostFacts: facts }))],
+      ['rshared', compilePlan(noMnt((s) => (s.linux!.rootfsPropagation = 'rshared')), ctx({ hostFacts: facts }))],
+    ] as const) {
+      const st = p.steps;
+      expect(st.filter((s) => s.op === 'setattr' && s.args.root === SLOT.HOST), what).toEqual([]);
+      expect(st.filter((s) => ['pivot_root', 'move_root', 'umount'].includes(s.op)), what).toEqual([]);
+      const chroot = st.findIndex((s) => s.op === 'chroot');
+      expect(st[chroot]!.args, what).toEqual({ root: SLOT.ROOT });
+      // after every mount, before the process's cwd is made inside the new root
+      expect(chroot, what).toBeGreaterThan(st.findLastIndex((s) => s.op === 'mount'));
+      expect(chroot, what).toBeLessThan(st.findIndex((s) => s.label === 'process.cwd'));
+      // the setup propagation goes to the rootfs's own bind, right after it is opened
+      const open = st.findIndex((s) => s.op === 'open' && s.args.slot === SLOT.ROOT);
+      expect(st[open + 1]!.args, what).toMatchObject({ root: SLOT.ROOT, target: '/', propagation: what === 'rshared' ? MS.MS_PRIVATE : MS.MS_SLAVE });
+      expect(p.warnings.some((w) => /no mount namespace/.test(w)), what).toBe(true);
+    }
+    expect(compilePlan(spec(), ctx()).steps.some((s) => s.op === 'chroot')).toBe(false);
+    // a new user namespace's root can't mount in the host's mount table: refused, naming the field
+    expect(() => compilePlan(noMnt((s) => s.linux!.namespaces!.push({ type: 'user' })), ctx())).toThrow(/linux\.namespaces: a new user namespace needs its own mount namespace/);
   });
 
   it('security: proc and sysfs mounts, /dev/console and the rootfs bind never follow a symlink at their target', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, HakoError } from '../../src/errors.ts';
 import type { ExecOptions } from '../../src/runtime/options.ts';
-import { CLONE } from '../../src/plan/constants.ts';
+import { CLONE, O } from '../../src/plan/constants.ts';
 import { cpuListMask } from '../../src/plan/cpu-list.ts';
 import { compileExecPlan, compilePlan, encodePlan, SLOT, type ExecPlanContext, type Step } from '../../src/plan/index.ts';
 import { parseSubCgroups, processFromFlags } from '../../src/runtime/exec.ts';
@@ -63,6 +63,29 @@ describe('compileExecPlan', () => {
     }
     expect(ops(p.steps).slice(-2)).toEqual(['init:ready', 'init:exec']);
     expect(p.steps.at(-1)?.args).toEqual({ args: ['sh', '-c', 'echo hi'], env: proc().env });
+    expect(() => encodePlan(p)).not.toThrow();
+  });
+
+  it('a container without a mount namespace: its init\'s root is opened with the namespace files and chrooted into before the clone', () => {
+    const namespaces = ctx().namespaces.filter((ns) => ns.type !== 'mount');
+    const p = compileExecPlan(proc(), ctx({ namespaces, root: '/proc/42/root' }));
+    const executor = p.steps.filter((s) => s.stage === 'executor');
+    expect(executor.map((s) => `${s.op} ${s.label}`)).toEqual([
+      'open container root',
+      'open container namespace pid',
+      'open container namespace network',
+      'setns container namespace pid',
+      'setns container namespace network',
+      'close container namespace pid',
+      'close container namespace network',
+      'chroot container root',
+      'close container root',
+      'clone process',
+    ]);
+    const slot = SLOT.NS_BASE + namespaces.length;
+    expect(executor[0]!.args).toEqual({ path: '/proc/42/root', flags: O.O_PATH | O.O_DIRECTORY, mode: 0, slot });
+    expect(executor.find((s) => s.op === 'chroot')!.args).toEqual({ root: slot });
+    expect(compileExecPlan(proc(), ctx()).steps.some((s) => s.op === 'chroot')).toBe(false);
     expect(() => encodePlan(p)).not.toThrow();
   });
 
