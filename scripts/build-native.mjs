@@ -15,7 +15,7 @@ export const nativeTargets = [
   { name: 'probe', dir: 'conformance/probe', out: 'conformance/build/probe', flags: ['-O2', '-static'] },
 ];
 
-function findCompiler() {
+export function findCompiler() {
   for (const cc of [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean)) {
     try {
       execFileSync(cc, ['--version'], { stdio: 'ignore' });

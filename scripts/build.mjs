@@ -2,15 +2,18 @@
 // `npm run build` (and `npm ci`, through `prepare`): everything hako needs at run time.
 //   1. precompiled ajv validators and the TypeScript types, from schemas/
 //   2. the C programs under native/ (and the conformance probe), with the system C compiler
-//   3. one bundled entry file, dist/hako.mjs, with lazily loaded chunks
+//   3. one bundled entry file, dist/hako.cjs, with lazily loaded chunks
+//   4. bin/hako, the C front (native/front/), with the build id of 1-3 (scripts/build-front.mjs)
 import { buildValidators } from './build-validators.mjs';
 import { buildNative } from './build-native.mjs';
 import { bundle } from './bundle.mjs';
+import { buildFront } from './build-front.mjs';
 
 const steps = [
   ['validators', buildValidators],
   ['native', buildNative],
   ['bundle', bundle],
+  ['front', buildFront],
 ];
 
 for (const [name, step] of steps) {

@@ -92,13 +92,13 @@ async function bundleInto(out) {
 }
 
 /**
- * Runs the fresh bundle once through bin/hako so that its V8 code cache (dist/hako.cjs.v8cache)
+ * Runs the fresh bundle once through bin/hako.cjs (the cold path) so that its V8 code cache (dist/hako.cjs.v8cache)
  * exists before the first real call and holds the functions of the most frequent path (state).
  */
 function warmCodeCache() {
   const stateRoot = mkdtempSync(join(tmpdir(), 'hako-build-'));
   try {
-    spawnSync(process.execPath, [join(root, 'bin/hako'), '--root', stateRoot, 'state', 'warm-up'], { stdio: 'ignore' });
+    spawnSync(process.execPath, [join(root, 'bin/hako.cjs'), '--root', stateRoot, 'state', 'warm-up'], { stdio: 'ignore' });
   } finally {
     rmSync(stateRoot, { recursive: true, force: true });
   }

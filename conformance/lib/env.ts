@@ -1,10 +1,11 @@
 // Set-up and clean-up of a run: probe build, subreaper, rootfs template, one --root and one cgroup
 // parent per runtime; clean-up removes all of it, even after a failure or Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { buildTemplate, ensureProbe } from './bundle.ts';
 import type { RunEnv } from './case.ts';
-import { becomeSubreaper, detectHost, orphanChildren, reapOrphans, startReaper, stopReaper } from './host.ts';
+import { becomeSubreaper, detectHost, orphanChildren, reapOrphans, spawnedPids, startReaper, stopReaper } from './host.ts';
 import { cgroupMounts, detectKind, rmCgroupTree, unmountUnder } from './runner.ts';
 import { runProcess } from './runtime.ts';
 import { sleep } from './case.ts';
@@ -14,6 +15,34 @@ export interface Session {
   template: string;
   envs: RunEnv[];
   versions: Map<RunEnv, string>;
+  /** HAKO_CONFORMANCE_WARM=1: a `hako daemon` per hako --root, so every call of the run takes the warm path. */
+  daemons: ChildProcess[];
+}
+
+/** Whether this run drives hako through its warm daemon (HAKO_CONFORMANCE_WARM=1). */
+export const WARM = process.env.HAKO_CONFORMANCE_WARM === '1';
+
+/** Starts `bin daemon` for `root` and waits until its socket is in place (the front then goes warm). */
+async function startDaemon(bin: string, root: string): Promise<ChildProcess> {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const child = spawn(bin, ['--root', root, 'daemon'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (child.pid !== undefined) spawnedPids.add(child.pid);
+  for (let i = 0; i < 200 && !existsSync(join(root, 'hako.sock')); i++) {
+    if (child.exitCode !== null) break;
+    await sleep(25);
+  }
+  if (!existsSync(join(root, 'hako.sock'))) throw new Error(`${bin} daemon --root ${root}: no socket after 5 s`);
+  return child;
+}
+
+async function stopDaemon(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  if (child.pid !== undefined) spawnedPids.delete(child.pid);
 }
 
 const sessions: Session[] = [];
@@ -26,7 +55,7 @@ export async function openSession(bins: string[], label = 'conformance'): Promis
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   const template = join(runDir, 'template', 'rootfs');
-  const session: Session = { runDir, template, envs: [], versions: new Map() };
+  const session: Session = { runDir, template, envs: [], versions: new Map(), daemons: [] };
   sessions.push(session);
   buildTemplate(template);
   const host = detectHost();
@@ -51,6 +80,7 @@ export async function openSession(bins: string[], label = 'conformance'): Promis
     mkdirSync(env.root, { recursive: true, mode: 0o700 });
     session.envs.push(env);
     session.versions.set(env, version);
+    if (WARM && kind === 'hako') session.daemons.push(await startDaemon(bin, env.root));
   }
   return session;
 }
@@ -68,6 +98,7 @@ export function containerFolders(root: string): string[] {
 /** Removes everything the session made. Returns what had to be removed by force (for leak reports). */
 export async function closeSession(session: Session): Promise<string[]> {
   const leftovers: string[] = [];
+  for (const d of session.daemons.splice(0)) await stopDaemon(d);
   for (const env of session.envs) {
     if (existsSync(env.root)) {
       for (const id of containerFolders(env.root)) {

@@ -14,6 +14,7 @@ import { defineProcessCommands } from './commands/processes.ts';
 import { defineUpdateCommand } from './commands/update.ts';
 import { defineEventsCommand } from './commands/events.ts';
 import { defineDemoCommand } from './commands/demo.ts';
+import { defineDaemonCommand } from './commands/daemon.ts';
 
 declare const HAKO_VERSION: string;
 declare const HAKO_COMMIT: string;
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   defineSpecCommand(program);
   defineFeaturesCommand(program);
   defineDemoCommand(program);
+  defineDaemonCommand(program);
   return program;
 }
 

@@ -6,6 +6,7 @@
 // errors go to stderr only. pino is imported on the first line actually logged, so a call that
 // logs nothing (most successful calls) never pays for it.
 import { describeSystemError } from '../errors.ts';
+import { err } from '../io.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -50,7 +51,7 @@ export class Logger {
 
   /** Errors are always written to stderr as plain text too: conmon forwards stderr to podman. */
   error(msg: string): void {
-    process.stderr.write(`${msg}\n`);
+    err(`${msg}\n`);
     this.add('error', msg);
   }
 
@@ -66,8 +67,8 @@ export class Logger {
     try {
       const sink = await (this.sink ??= this.openSink());
       sink(entries);
-    } catch (err) {
-      process.stderr.write(`--log ${this.options.file}: cannot write: ${describeSystemError(err)}\n`);
+    } catch (e) {
+      err(`--log ${this.options.file}: cannot write: ${describeSystemError(e)}\n`);
     }
   }
 
@@ -75,7 +76,7 @@ export class Logger {
     // Without a log file only debug lines have somewhere to go (stderr); info/warn are dropped
     // like runc does without --log, errors were already printed.
     if (!this.options.file) {
-      if (level === 'debug' || level === 'warn') process.stderr.write(`${level}: ${msg}\n`);
+      if (level === 'debug' || level === 'warn') err(`${level}: ${msg}\n`);
       return;
     }
     this.pending.push({ level, msg, time: new Date().toISOString() });

@@ -16,4 +16,9 @@ export interface Context {
   globals: GlobalOptions;
   logger: Logger;
   store: StateStore;
+  /**
+   * The process this call acts for when it is not this one (the daemon's caller, src/daemon/): a
+   * container's creator, the front that forks the executor.
+   */
+  callerPid?: number;
 }

@@ -6,6 +6,7 @@ import type { CreateOptions } from './options.ts';
 import type { Context } from './context.ts';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
 import { HakoError } from '../errors.ts';
+import { out } from '../io.ts';
 import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext, type SeccompFilter } from '../plan/index.ts';
 import { seccompFilter } from './seccomp.ts';
 import { readHostFacts } from '../plan/host-facts.ts';
@@ -111,14 +112,15 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
     created: new Date().toISOString(),
     owner: 'root',
     annotations: config.annotations as Record<string, string> | undefined,
-    creator: processIdentity(process.pid),
+    creator: processIdentity(ctx.callerPid ?? process.pid),
+    ...(ctx.callerPid === undefined ? {} : { requestedBy: processIdentity(ctx.callerPid) }),
     config,
     ...(flags.noNewKeyring ? { noNewKeyring: true as const } : {}),
   };
   if (flags.dryRun) {
     const plan = compilePlan(config, planContext(config, bundle, store.dir(id), flags, foreground, id, undefined, seccomp, record));
     timings?.mark('plan', 'read host facts, compile the plan');
-    process.stdout.write(describePlan(plan));
+    out(describePlan(plan));
     return undefined;
   }
 

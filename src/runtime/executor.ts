@@ -21,6 +21,7 @@ import { encodePlan, packet } from '../plan/encode.ts';
 import { MSG } from '../plan/protocol.ts';
 import type { Plan, Stage } from '../plan/types.ts';
 import type { Timings } from './timings.ts';
+import { currentLauncher } from './launcher.ts';
 
 export interface ExecutorReport {
   /** Index of the step in plan.steps. */
@@ -101,14 +102,20 @@ function errorText(errno: number): string {
 
 const READ_BUFFER = 64 * 1024;
 
-export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<LaunchedInit> {
-  const executor = opts.executorPath ?? defaultExecutorPath();
-  const packets = encodePlan(plan); // before anything is started: a bad plan throws here
+/**
+ * Starts the executor with its channel: node's child (cold), or the caller's, forked by the front
+ * when the daemon serves the call (src/runtime/launcher.ts: the same fds and argv).
+ */
+async function startExecutor(executor: string, opts: LaunchOptions): Promise<{ mine: number; executorPid: number; executorExit: Promise<ExecutorExit> }> {
+  const launcher = currentLauncher();
+  if (launcher) {
+    if (opts.preservedFds !== undefined || opts.stdio.some((fd, i) => fd !== i)) throw new HakoError("the daemon can hand the executor only its caller's own fds");
+    const l = await launcher(executor, opts.preserveFds);
+    return { mine: l.channel, executorPid: l.pid, executorExit: l.exit };
+  }
   const timings = opts.timings;
-  timings?.mark('executor', 'encode the plan');
   const [mine, theirs] = await socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC);
   timings?.mark('executor', 'channel (socketpair)');
-  const spawnAt = process.hrtime.bigint();
   const preserved = opts.preservedFds ?? Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   if (preserved.length !== opts.preserveFds) throw new HakoError(`preservedFds: ${preserved.length} fds given for --preserve-fds=${opts.preserveFds}`);
   const chanFd = 3 + opts.preserveFds;
@@ -136,7 +143,16 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
     throw new HakoError(`${executor}: ${spawned?.message ?? 'spawn failed'}`, { cause: spawned });
   }
   // (not unref'd: whoever awaits executorExit needs the event loop alive until the executor exits)
-  const executorPid = child.pid;
+  return { mine, executorPid: child.pid, executorExit };
+}
+
+export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<LaunchedInit> {
+  const executor = opts.executorPath ?? defaultExecutorPath();
+  const packets = encodePlan(plan); // before anything is started: a bad plan throws here
+  const timings = opts.timings;
+  timings?.mark('executor', 'encode the plan');
+  const spawnAt = process.hrtime.bigint();
+  const { mine, executorPid, executorExit } = await startExecutor(executor, opts);
   timings?.mark('executor', 'spawn');
 
   const abandon = async (err: unknown): Promise<never> => {

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Context } from './context.ts';
 import { HakoError } from '../errors.ts';
+import { out } from '../io.ts';
 import { containerCgroups } from './cgroups.ts';
 
 export async function containerProcesses(ctx: Context, id: string, format: 'table' | 'json', psArgs: string[]): Promise<void> {
@@ -10,7 +11,7 @@ export async function containerProcesses(ctx: Context, id: string, format: 'tabl
   const cgroups = containerCgroups(record);
   const pids = cgroups?.exists() ? cgroups.pids() : [];
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify(pids)}\n`);
+    out(`${JSON.stringify(pids)}\n`);
     return;
   }
   const r = spawnSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8' });
@@ -20,5 +21,5 @@ export async function containerProcesses(ctx: Context, id: string, format: 'tabl
   if (pidColumn < 0) throw new HakoError('ps: no PID column in its output');
   const wanted = new Set(pids);
   const kept = rows.filter((row) => wanted.has(Number(row.trim().split(/\s+/)[pidColumn])));
-  process.stdout.write([header, ...kept].join('\n') + '\n');
+  out([header, ...kept].join('\n') + '\n');
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { contextOf } from '../context.ts';
+import { contextOf, setExitCode } from '../context.ts';
 
 export function defineDemoCommand(program: Command): void {
   program
@@ -7,6 +7,6 @@ export function defineDemoCommand(program: Command): void {
     .description('run a demo container: a busybox bundle from the embedded default spec, in a temporary folder')
     .action(async (_opts: unknown, cmd: Command) => {
       const { runDemo } = await import('../../runtime/demo.ts');
-      process.exitCode = await runDemo(contextOf(cmd));
+      setExitCode(await runDemo(contextOf(cmd)));
     });
 }

@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { HakoError } from '../../errors.ts';
 import type { ExecOptions } from '../../runtime/options.ts';
-import { contextOf } from '../context.ts';
+import { contextOf, setExitCode } from '../context.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -64,7 +64,7 @@ export function defineExecCommand(program: Command): void {
       try {
         const options = execOptions(command, opts);
         const { execProcess } = await import('../../runtime/exec.ts');
-        process.exitCode = await execProcess(contextOf(cmd), id, options);
+        setExitCode(await execProcess(contextOf(cmd), id, options));
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (!(err instanceof HakoError)) throw err; // a bug: main shows its stack

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { out } from '../../io.ts';
 
 export function defineFeaturesCommand(program: Command): void {
   program
@@ -7,6 +8,6 @@ export function defineFeaturesCommand(program: Command): void {
     .action(async () => {
       const { featuresDocument } = await import('../../spec/features.ts');
       const { seccompFeatures } = await import('../../linux/seccomp.ts');
-      process.stdout.write(`${JSON.stringify(featuresDocument(await seccompFeatures()), null, '    ')}\n`);
+      out(`${JSON.stringify(featuresDocument(await seccompFeatures()), null, '    ')}\n`);
     });
 }

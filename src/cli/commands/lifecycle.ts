@@ -1,7 +1,7 @@
 // create, start, run, kill, delete, pause, resume: the container lifecycle.
 import { Option, type Command } from 'commander';
 import type { CreateOptions, RunOptions } from '../../runtime/options.ts';
-import { contextOf } from '../context.ts';
+import { contextOf, setExitCode } from '../context.ts';
 
 function parseCount(value: string): number {
   const n = Number(value);
@@ -74,7 +74,7 @@ export function defineLifecycleCommands(program: Command): void {
         const options: RunOptions = { ...create, detach: Boolean(opts.detach), keep: Boolean(opts.keep), noSubreaper: opts.subreaper === false };
         return runContainer(contextOf(cmd), id, options);
       };
-      process.exitCode = await withTimings(opts, `hako run ${id}`, run);
+      setExitCode(await withTimings(opts, `hako run ${id}`, run));
     });
 
   program

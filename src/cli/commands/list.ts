@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { out } from '../../io.ts';
 import { contextOf } from '../context.ts';
 
 export function defineListCommand(program: Command): void {
@@ -10,9 +11,9 @@ export function defineListCommand(program: Command): void {
     .action(async (opts: { format: 'table' | 'json'; quiet?: boolean }, cmd: Command) => {
       const { listContainers, formatTable } = await import('../../runtime/state.ts');
       const states = listContainers(contextOf(cmd));
-      if (opts.quiet) process.stdout.write(states.map((s) => `${s.id}\n`).join(''));
+      if (opts.quiet) out(states.map((s) => `${s.id}\n`).join(''));
       // runc prints `null` for no containers (a nil Go slice); clients are written against that.
-      else if (opts.format === 'json') process.stdout.write(`${JSON.stringify(states.length > 0 ? states : null)}\n`);
-      else process.stdout.write(formatTable(states));
+      else if (opts.format === 'json') out(`${JSON.stringify(states.length > 0 ? states : null)}\n`);
+      else out(formatTable(states));
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { out } from '../../io.ts';
 import { contextOf } from '../context.ts';
 
 export function defineStateCommand(program: Command): void {
@@ -8,6 +9,6 @@ export function defineStateCommand(program: Command): void {
     .argument('<container-id>')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const { containerState } = await import('../../runtime/state.ts');
-      process.stdout.write(`${JSON.stringify(containerState(contextOf(cmd), id), null, 2)}\n`);
+      out(`${JSON.stringify(containerState(contextOf(cmd), id), null, 2)}\n`);
     });
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The runtime binary: loads dist/hako.cjs (the bundle built by `npm run build`) through V8's code
+// The cold path of bin/hako (the C front, native/front/front.c, execs node on this file when no warm
+// daemon serves the call). Loads dist/hako.cjs (the bundle built by `npm run build`) through V8's code
 // cache, so the ~200 KB of JavaScript is not parsed and compiled again at every call. hako starts
 // once per container operation, and node 20 has no compile cache of its own (22 does).
 // The cache sits next to the bundle; V8 rejects it when the source or node changes, and it is
