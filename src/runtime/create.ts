@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { CreateOptions } from './options.ts';
 import type { Context } from './context.ts';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
+import { primeCgroupMigration } from '../cgroups/prime.ts';
 import { HakoError } from '../errors.ts';
 import { out } from '../io.ts';
 import { compilePlan, describePlan, type HostFacts, type Plan, type PlanContext, type SeccompFilter } from '../plan/index.ts';
@@ -151,6 +152,9 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
       }
       timings?.mark('cgroups', 'apply linux.resources');
 
+      // The executor joins these cgroups in ~10 ms: the kernel's wait before a first cgroup
+      // migration (an RCU grace period) starts now, off this thread (src/cgroups/prime.ts).
+      primeCgroupMigration();
       const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups, seccomp, record));
       for (const warning of plan.warnings) logger.warn(warning);
       timings?.mark('plan', 'read host facts, compile the plan');
