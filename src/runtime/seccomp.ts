@@ -7,7 +7,6 @@
 // keyed by the compiled rules, the architecture and the libseccomp file (path, size, mtime): a
 // cache hit skips loading libseccomp and building (~25-40 ms for podman's default profile here;
 // `npm run bench:seccomp`). The folder is root's, like the rest of --root.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../log/logger.ts';
@@ -33,7 +32,9 @@ function libraryIdentity(): string | undefined {
   return undefined;
 }
 
-function cacheKey(program: SeccompProgram, library: string): string {
+/** node:crypto is loaded only here: a config without linux.seccomp (most) never pays its ~5 ms. */
+async function cacheKey(program: SeccompProgram, library: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
   const text = JSON.stringify({ program, arch: process.arch, library }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   return createHash('sha256').update(text).digest('hex');
 }
@@ -46,7 +47,7 @@ export async function seccompFilter(config: Spec, logger: Logger, stateRoot?: st
   const filter = (bpf: Uint8Array): SeccompFilter => ({ bpf, flags: program.flags, ...(listener ? { listener } : {}) });
 
   const library = stateRoot === undefined ? undefined : libraryIdentity();
-  const file = library === undefined ? undefined : join(stateRoot!, SECCOMP_CACHE_PREFIX + cacheKey(program, library));
+  const file = library === undefined ? undefined : join(stateRoot!, SECCOMP_CACHE_PREFIX + (await cacheKey(program, library)));
   if (file) {
     try {
       const bpf = readFileSync(file);
