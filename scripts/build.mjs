@@ -4,16 +4,19 @@
 //   2. the C programs under native/ (and the conformance probe), with the system C compiler
 //   3. one bundled entry file, dist/hako.cjs, with lazily loaded chunks
 //   4. bin/hako, the C front (native/front/), with the build id of 1-3 (scripts/build-front.mjs)
+//   5. the library's declarations, dist/types/ (package.json `exports`)
 import { buildValidators } from './build-validators.mjs';
 import { buildNative } from './build-native.mjs';
 import { bundle } from './bundle.mjs';
 import { buildFront } from './build-front.mjs';
+import { buildTypes } from './build-types.mjs';
 
 const steps = [
   ['validators', buildValidators],
   ['native', buildNative],
   ['bundle', bundle],
   ['front', buildFront],
+  ['types', buildTypes],
 ];
 
 for (const [name, step] of steps) {

@@ -84,6 +84,19 @@ async function bundleInto(out) {
     },
     banner: { js: 'const __hakoModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
+  // The library (package.json `exports`): the lifecycle as typed functions, src/api/index.ts.
+  await build({
+    ...common,
+    entryPoints: [join(root, 'src/api/index.ts')],
+    outfile: join(out, 'api.cjs'),
+    external: ['koffi'],
+    plugins,
+    define: {
+      'import.meta.url': '__hakoModuleUrl',
+      'import.meta.dirname': '__dirname',
+    },
+    banner: { js: 'const __hakoModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
   await build({
     ...common,
     stdin: { contents: "module.exports = require('pino');", resolveDir: root, loader: 'js' },

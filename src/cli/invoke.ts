@@ -17,9 +17,10 @@ export function subcommandOf(argv: string[]): string | undefined {
 
 export async function runCli(argv: string[], callerPid?: number): Promise<number> {
   beginInvocation(callerPid);
-  const program = buildProgram()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => err(s) });
+  const program = buildProgram();
+  // On every command, not only the program: commander's own exit (a missing argument) must not end a
+  // daemon, and its messages go where this invocation's output goes.
+  for (const cmd of [program, ...program.commands]) cmd.exitOverride().configureOutput({ writeOut: (s) => out(s), writeErr: (s) => err(s) });
   const { table, shortValueFlags } = flagTable(program);
   const args = normalizeArgv(argv, table, shortValueFlags);
   if (args.length === 0) {

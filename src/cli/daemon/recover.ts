@@ -40,6 +40,11 @@ export async function recoverAfterDaemon(argv: string[]): Promise<void> {
   const ours = record ? mine(record.requestedBy) || mine(record.creator) : !lockHolderAlive(store.dir(id));
   if (!ours) return;
   const ctx: Context = { globals: { root: store.root, logFormat: 'text', debug: false, systemdCgroup: false }, logger: new Logger({ format: 'text', debug: false }), store };
+  // delete --force kills a live creator: that is this very process (the front exec'd node in place)
+  if (record && mine(record.creator)) {
+    delete record.creator;
+    store.write(record);
+  }
   const { deleteContainer } = await import('../../runtime/delete.ts');
   await deleteContainer(ctx, id, true);
 }
