@@ -11,12 +11,12 @@
 //      `untilExec` (exec: no fifo) it reads on after READY until EOF, i.e. until the execve.
 // Every fd node makes here is close-on-exec, and node's copy of the executor's end is closed right
 // after the spawn, so once the executor and the init are gone, the read gets EOF: no hang.
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HakoError } from '../errors.ts';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_SEQPACKET, errnoName, socketpair } from '../linux/libc.ts';
+import { spawnDetached, type Spawned } from '../linux/spawn.ts';
 import { encodePlan, packet } from '../plan/encode.ts';
 import { MSG } from '../plan/protocol.ts';
 import type { Plan, Stage } from '../plan/types.ts';
@@ -119,31 +119,19 @@ async function startExecutor(executor: string, opts: LaunchOptions): Promise<{ m
   const preserved = opts.preservedFds ?? Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   if (preserved.length !== opts.preserveFds) throw new HakoError(`preservedFds: ${preserved.length} fds given for --preserve-fds=${opts.preserveFds}`);
   const chanFd = 3 + opts.preserveFds;
-  let child;
+  let child: Spawned;
   try {
-    child = spawn(executor, [String(chanFd)], {
-      stdio: [...opts.stdio, ...preserved, theirs],
-      // Its own process group and session: a Ctrl-C meant for hako doesn't kill the executor
-      // (in the foreground it must survive to report the init's status).
-      detached: true,
-    });
+    // Its own process group and session (detached): a Ctrl-C meant for hako doesn't kill the
+    // executor (in the foreground it must survive to report the init's status).
+    child = await spawnDetached(executor, [String(chanFd)], [...opts.stdio, ...preserved, theirs]);
+  } catch (err) {
+    closeSync(mine);
+    throw new HakoError(`${executor}: ${(err as Error).message}`, { cause: err });
   } finally {
     closeSync(theirs);
   }
-  const executorExit = new Promise<ExecutorExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    child.once('error', () => resolve({ code: null, signal: null }));
-  });
-  const spawned = await new Promise<Error | undefined>((resolve) => {
-    child.once('spawn', () => resolve(undefined));
-    child.once('error', (err) => resolve(err));
-  });
-  if (spawned || child.pid === undefined) {
-    closeSync(mine);
-    throw new HakoError(`${executor}: ${spawned?.message ?? 'spawn failed'}`, { cause: spawned });
-  }
   // (not unref'd: whoever awaits executorExit needs the event loop alive until the executor exits)
-  return { mine, executorPid: child.pid, executorExit };
+  return { mine, executorPid: child.pid, executorExit: child.exit };
 }
 
 export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<LaunchedInit> {
