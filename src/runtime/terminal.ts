@@ -26,7 +26,7 @@
 import { chmodSync, closeSync, mkdtempSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ReadStream, isatty } from 'node:tty';
+import type { ReadStream } from 'node:tty';
 import type { CreateOptions } from './options.ts';
 import { HakoError } from '../errors.ts';
 import { acceptNow, duplicateFd, getWindowSize, listenUnix, makeRaw, receiveFd, setNonBlocking, setWindowSize } from '../linux/console.ts';
@@ -155,6 +155,8 @@ export class TerminalProxy {
     if (!received) throw new HakoError('console socket: the container sent no terminal');
     this.master = received.fd;
     await setNonBlocking(this.master);
+    // node:tty only here: it loads net and stream (~3-5 ms), which a run without a terminal never needs
+    const { ReadStream, isatty } = await import('node:tty');
     this.hostFd = [2, 1, 0].find((fd) => isatty(fd));
     await this.resize();
     process.on('SIGWINCH', this.onWinch);
