@@ -1,6 +1,7 @@
 // create, start, run, kill, delete, pause, resume: the container lifecycle.
 import { Option, type Command } from 'commander';
 import type { CreateOptions, RunOptions } from '../../runtime/options.ts';
+import { err } from '../../io.ts';
 import { contextOf, setExitCode } from '../context.ts';
 
 function parseCount(value: string): number {
@@ -30,7 +31,7 @@ async function withTimings<T>(opts: Record<string, unknown>, title: string, fn: 
   try {
     return await fn({ ...options, timings });
   } finally {
-    process.stderr.write(timings.render(title));
+    err(timings.render(title));
   }
 }
 
