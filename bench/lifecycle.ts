@@ -4,14 +4,17 @@
 // mount namespace with /sys/fs/cgroup/unified detached: all three runtimes then see the same
 // (pure v1) host. The host's mount table is not changed.
 //
-// Measured: `run` of `true` (foreground, deleted after), create + start + delete of `true`, and
-// the RSS of the init waiting after `create` (VmRSS of the pid in the pid file).
+// Measured: `run` of `true` (foreground, deleted after), create + start + delete of `true`, `state`
+// of a missing id (a call that does nothing but start: beside an empty node too), and the RSS of
+// the init waiting after `create` (VmRSS of the pid in the pid file). hako is bin/hako without a
+// daemon (HAKO_NO_DAEMON=1: the cold path, one node start per call). The ratios issue 12 aims at
+// are printed last.
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchEnv, interleave, table, trueBundle, type BenchCase } from './lib.ts';
+import { benchEnv, interleave, median, table, trueBundle, type BenchCase } from './lib.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
@@ -30,9 +33,10 @@ if (!process.argv.includes('--inner')) {
 interface Runtime {
   name: string;
   argv: string[];
+  env?: NodeJS.ProcessEnv;
 }
 const findBinary = (paths: string[]) => paths.find((p) => existsSync(p));
-const runtimes: Runtime[] = [{ name: 'hako', argv: [process.execPath, join(repo, 'bin/hako')] }];
+const runtimes: Runtime[] = [{ name: 'hako', argv: [join(repo, 'bin/hako')], env: { HAKO_NO_DAEMON: '1' } }];
 for (const [name, paths] of [['runc', ['/usr/sbin/runc', '/usr/bin/runc']], ['crun', ['/usr/bin/crun', '/usr/sbin/crun']]] as const) {
   const bin = findBinary([...paths]);
   if (bin) runtimes.push({ name, argv: [bin] });
@@ -50,7 +54,7 @@ const errFile = join(work, 'stderr');
 const call = (rt: Runtime, root: string, args: string[]) => {
   const errFd = openSync(errFile, 'w');
   try {
-    const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, ...args], { env: benchEnv(), stdio: ['ignore', 'ignore', errFd] });
+    const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, ...args], { env: { ...benchEnv(), ...rt.env }, stdio: ['ignore', 'ignore', errFd] });
     if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: exit ${r.status}: ${readFileSync(errFile, 'utf8')}`);
   } finally {
     closeSync(errFd);
@@ -64,6 +68,8 @@ const elapsed = (fn: () => void) => {
 
 const cases: BenchCase[] = [];
 const rss: Record<string, number> = {};
+// The floor under every hako call: node starting and exiting.
+cases.push({ name: 'node -e 0 (empty node) state', run: () => elapsed(() => spawnSync(process.execPath, ['-e', '0'], { env: benchEnv(), stdio: 'ignore' })) });
 try {
   for (const rt of runtimes) {
     const root = join('/run', `hako-bench-${rt.name}-${process.pid}`);
@@ -85,6 +91,15 @@ try {
         });
       },
     });
+    cases.push({
+      name: `${rt.name} state`,
+      run: () =>
+        elapsed(() => {
+          // a missing id: exit status 1 and one line on stderr, from every runtime
+          const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, 'state', 'hako-bench-missing'], { env: { ...benchEnv(), ...rt.env }, stdio: 'ignore' });
+          if (r.status !== 1) throw new Error(`${rt.name} state of a missing id: exit ${r.status}`);
+        }),
+    });
     // RSS of the init blocked on the exec fifo
     const id = `hako-bench-${rt.name}-rss-${process.pid}`;
     const pidFile = join(work, `${rt.name}.pid`);
@@ -98,6 +113,15 @@ try {
   for (const kind of ['run', 'create+start+delete']) {
     const part = Object.fromEntries(Object.entries(samples).filter(([k]) => k.endsWith(` ${kind}`)));
     console.log(`\n${table(part, `runc ${kind}`)}`);
+  }
+  const states = Object.fromEntries(Object.entries(samples).filter(([k]) => k.endsWith(' state')));
+  console.log(`\n${table(states, 'node -e 0 (empty node) state')}`);
+  const ratio = (a: string, b: string) => (median(samples[a]!) / median(samples[b]!)).toFixed(2);
+  if (samples['runc run']) {
+    console.log(
+      `\ngoals (issue 12): run ${ratio('hako run', 'runc run')}x runc (goal <= 1.8x), create+start+delete ${ratio('hako create+start+delete', 'runc create+start+delete')}x runc (<= 2.5x), ` +
+        `state of a missing id ${ratio('hako state', 'node -e 0 (empty node) state')}x an empty node (<= 1.2x; runc ${ratio('runc state', 'node -e 0 (empty node) state')}x)`,
+    );
   }
   console.log('\n| runtime | RSS of the init waiting after create |\n|---|---|');
   for (const [name, mib] of Object.entries(rss)) console.log(`| ${name} | ${mib.toFixed(2)} MiB |`);
