@@ -39,7 +39,10 @@ const stampOf = () => {
   return `${st.size}:${st.mtimeMs}\n`;
 };
 const stamp = stampOf();
-const source = fs.readFileSync(file, 'utf8');
+// The bundle is ASCII (esbuild escapes the rest): decoded as latin1 it is the same string, ~2 ms
+// sooner than through UTF-8 validation; anything else is read as UTF-8.
+const bytes = fs.readFileSync(file);
+const source = bytes.toString(require('node:buffer').isAscii(bytes) ? 'latin1' : 'utf8');
 let cachedData;
 try {
   if (cacheFile === undefined) throw new Error('no cache');

@@ -17,7 +17,7 @@ import { makeCgroupDirs } from './tree.ts';
 const PRIMARY = ['freezer', 'devices', 'pids', 'memory', 'cpu', 'name=systemd'];
 
 export class V1Cgroups {
-  /** controller → directory (only v1 keys). */
+  /** controller -> directory (only v1 keys). */
   readonly paths: Readonly<Record<string, string>>;
 
   constructor(paths: Record<string, string>) {

@@ -18,8 +18,8 @@ export interface EventsOptions {
 
 /** Go's time.ParseDuration, as runc reads --interval: `5s`, `100ms`, `1m30s`, `1.5h`. */
 export function parseDuration(text: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let ms = 0;
   let pos = 0;
   const sign = text.startsWith('-') ? -1 : 1;
