@@ -152,21 +152,25 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
       }
       timings?.mark('cgroups', 'apply linux.resources');
 
-      // The executor joins these cgroups in ~10 ms: the kernel's wait before a first cgroup
+      // The executor joins these cgroups in ~15 ms: the kernel's wait before a first cgroup
       // migration (an RCU grace period) starts now, off this thread (src/cgroups/prime.ts).
       primeCgroupMigration();
-      const plan: Plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cgroups, seccomp, record));
-      for (const warning of plan.warnings) logger.warn(warning);
-      timings?.mark('plan', 'read host facts, compile the plan');
-      if (!config.linux?.namespaces?.some((ns) => ns.type === 'mount')) {
-        // Mounts go into this (the host's) mount table: note what was there, so delete can undo the rest.
-        record.hostMounts = snapshotHostMounts(record.rootfs);
-        store.write(record);
-      }
       const cg = cgroups;
+      // Compiled once the executor is spawned, while it starts up.
+      const compile = (): Plan => {
+        const plan = compilePlan(config, planContext(config, bundle, dir, flags, foreground, id, cg, seccomp, record));
+        for (const warning of plan.warnings) logger.warn(warning);
+        timings?.mark('plan', 'read host facts, compile the plan');
+        if (!config.linux?.namespaces?.some((ns) => ns.type === 'mount')) {
+          // Mounts go into this (the host's) mount table: note what was there, so delete can undo the rest.
+          record.hostMounts = snapshotHostMounts(record.rootfs);
+          store.write(record);
+        }
+        return plan;
+      };
       // A hook's own error says more than the sync step's errno: keep it and throw it instead.
       let hookError: unknown;
-      launched = await launchPlan(plan, {
+      launched = await launchPlan(compile, {
         stdio: [0, 1, 2],
         preserveFds: flags.preserveFds,
         // Before the executor clones the init: the init is in its cgroup from its first instruction.

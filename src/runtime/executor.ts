@@ -134,11 +134,19 @@ async function startExecutor(executor: string, opts: LaunchOptions): Promise<{ m
   return { mine, executorPid: child.pid, executorExit: child.exit };
 }
 
-export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<LaunchedInit> {
+/**
+ * `plan` as a function: the executor is spawned first and the plan compiled while it starts up
+ * (its exec and sealed self-copy take 4-10 ms); a plan that fails to compile then kills it.
+ */
+export async function launchPlan(planOrCompile: Plan | (() => Plan), opts: LaunchOptions): Promise<LaunchedInit> {
   const executor = opts.executorPath ?? defaultExecutorPath();
-  const packets = encodePlan(plan); // before anything is started: a bad plan throws here
   const timings = opts.timings;
-  timings?.mark('executor', 'encode the plan');
+  let plan = typeof planOrCompile === 'function' ? undefined : planOrCompile;
+  let packets: Buffer[] = [];
+  if (plan) {
+    packets = encodePlan(plan); // before anything is started: a bad plan throws here
+    timings?.mark('executor', 'encode the plan');
+  }
   const spawnAt = process.hrtime.bigint();
   const { mine, executorPid, executorExit } = await startExecutor(executor, opts);
   timings?.mark('executor', 'spawn');
@@ -153,6 +161,17 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
     await executorExit;
     throw err;
   };
+
+  if (!plan) {
+    try {
+      plan = (planOrCompile as () => Plan)();
+      packets = encodePlan(plan);
+    } catch (err) {
+      return abandon(err);
+    }
+    timings?.mark('executor', 'encode the plan');
+  }
+  const steps = plan.steps;
 
   try {
     await opts.onSpawned?.(executorPid);
@@ -194,11 +213,11 @@ export async function launchPlan(plan: Plan, opts: LaunchOptions): Promise<Launc
       const start = body.readBigUInt64LE(8);
       const end = body.readBigUInt64LE(16);
       const op = body.subarray(24).toString('utf8');
-      const label = plan.steps[step]?.label ?? `step ${step}`;
+      const label = steps[step]?.label ?? `step ${step}`;
       opts.onReport?.({ step, label, op, errno, start, end });
-      timings?.addExecutor(STAGE_GROUP[plan.steps[step]?.stage ?? 'init'], `${label}: ${op}`, start, end);
+      timings?.addExecutor(STAGE_GROUP[steps[step]?.stage ?? 'init'], `${label}: ${op}`, start, end);
       // a hook run by the init says itself what failed (`hooks.createContainer[0]: /x: exit status 1`)
-      if (errno !== 0 && failure === undefined) failure = plan.steps[step]?.op === 'run_hook' ? op : `${label}: ${op}: ${errorText(errno)}`;
+      if (errno !== 0 && failure === undefined) failure = steps[step]?.op === 'run_hook' ? op : `${label}: ${op}: ${errorText(errno)}`;
     } else if (type === MSG.TIMING) {
       // a start of 0: since node spawned the executor (which can't know when that was)
       const start = body.readBigUInt64LE(0);
