@@ -11,6 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const nativeTargets = [
   // The executor: runs a plan inside the new namespaces (see native/README.md).
   { name: 'hako-executor', dir: 'native/executor', out: 'native/build/hako-executor', flags: ['-O2'] },
+  // The executor's channel (a SOCK_SEQPACKET socketpair) for node, without loading koffi: a Node-API addon.
+  { name: 'chanpair', dir: 'native/chanpair', out: 'native/build/hako-chanpair.node', flags: ['-O2', '-shared', '-fPIC'] },
   // The conformance probe: a static binary placed in test rootfs to report what a container sees.
   { name: 'probe', dir: 'conformance/probe', out: 'conformance/build/probe', flags: ['-O2', '-static'] },
 ];

@@ -15,7 +15,8 @@ import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HakoError } from '../errors.ts';
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_SEQPACKET, errnoName, socketpair } from '../linux/libc.ts';
+import { errnoName } from '../linux/libc.ts';
+import { seqpacketPair } from '../linux/chanpair.ts';
 import { spawnDetached, type Spawned } from '../linux/spawn.ts';
 import { encodePlan, packet } from '../plan/encode.ts';
 import { MSG } from '../plan/protocol.ts';
@@ -114,7 +115,7 @@ async function startExecutor(executor: string, opts: LaunchOptions): Promise<{ m
     return { mine: l.channel, executorPid: l.pid, executorExit: l.exit };
   }
   const timings = opts.timings;
-  const [mine, theirs] = await socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC);
+  const [mine, theirs] = await seqpacketPair(dirname(executor));
   timings?.mark('executor', 'channel (socketpair)');
   const preserved = opts.preservedFds ?? Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   if (preserved.length !== opts.preserveFds) throw new HakoError(`preservedFds: ${preserved.length} fds given for --preserve-fds=${opts.preserveFds}`);
