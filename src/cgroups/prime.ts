@@ -17,14 +17,14 @@
 // create as it was. (libuv opens every file close-on-exec.)
 import { closeSync, constants, openSync, write } from 'node:fs';
 import { join, relative } from 'node:path';
-import { readHost, readProcSelfCgroup, type HostOptions } from './host.ts';
+import { readHost, readProcSelfCgroup, type CgroupHost, type HostOptions } from './host.ts';
 
 /**
  * The cgroup.procs files of this process's own cgroups, hierarchies without controllers first
  * (a named v1 hierarchy, the unified one: nothing to charge or check there).
  */
-export function ownProcsFiles(opts: HostOptions = {}): string[] {
-  const host = readHost(opts);
+export function ownProcsFiles(opts: HostOptions & { host?: CgroupHost } = {}): string[] {
+  const host = opts.host ?? readHost(opts);
   const own = readProcSelfCgroup(opts);
   const files: { file: string; rank: number }[] = [];
   const add = (mountPoint: string, root: string, path: string | undefined, rank: number) => {
@@ -39,10 +39,10 @@ export function ownProcsFiles(opts: HostOptions = {}): string[] {
 }
 
 /** Starts the grace period of the first cgroup migration now, in the background (see above). */
-export function primeCgroupMigration(): void {
+export function primeCgroupMigration(host?: CgroupHost): void {
   let files: string[];
   try {
-    files = ownProcsFiles();
+    files = ownProcsFiles({ host });
   } catch {
     return;
   }

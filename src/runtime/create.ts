@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import type { CreateOptions } from './options.ts';
 import type { Context } from './context.ts';
-import { cgroupManagerFor, type CgroupManager } from '../cgroups/index.ts';
+import { cgroupManagerFor, readHost, type CgroupManager } from '../cgroups/index.ts';
 import { primeCgroupMigration } from '../cgroups/prime.ts';
 import { HakoError } from '../errors.ts';
 import { out } from '../io.ts';
@@ -134,7 +134,8 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
     timings?.mark('state', 'reserve the id, write the record');
     return await store.withLock(id, async () => {
       timings?.mark('state', 'lock');
-      cgroups = cgroupManagerFor({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: ctx.globals.systemdCgroup });
+      const cgroupHost = readHost(); // once: the manager and the prime below both need it
+      cgroups = cgroupManagerFor({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: ctx.globals.systemdCgroup, host: cgroupHost });
       // runc 1.1 warns and goes on (shared cgroups are a supported pattern); those processes are
       // remembered as not the container's, so no cleanup ever signals them.
       const shared = cgroups.exists() ? cgroups.pids().length : 0;
@@ -154,7 +155,8 @@ export async function createInternal(ctx: Context, id: string, flags: CreateOpti
 
       // The executor joins these cgroups in ~15 ms: the kernel's wait before a first cgroup
       // migration (an RCU grace period) starts now, off this thread (src/cgroups/prime.ts).
-      primeCgroupMigration();
+      primeCgroupMigration(cgroupHost);
+      timings?.mark('cgroups', 'prime the first migration');
       const cg = cgroups;
       // Compiled once the executor is spawned, while it starts up.
       const compile = (): Plan => {
