@@ -1,5 +1,5 @@
 // bin/hako: the front. It decides nothing about containers; it only carries a call to the warm
-// daemon (src/daemon/) and back, or hands it to node (the cold path, bin/hako.cjs).
+// daemon (src/cli/daemon/) and back, or hands it to node (the cold path, bin/hako.cjs).
 //
 //   1. finds the --root in argv (the socket is <root>/hako.sock); no socket, a refused connection,
 //      a daemon of another uid: exec node at once (the cold path)
@@ -9,6 +9,8 @@
 //        'F' u32 n, path: fork the executor at `path` with our fds 0..2+n and a SOCK_SEQPACKET
 //            channel at 3+n, answer 'P' u32 pid, u32 fd of the daemon's end (it takes a copy
 //            with pidfd_getfd)             'K' the daemon holds its copy: close ours
+//        'S' forward signals from now on (a call waiting in the foreground): each of the signals
+//            node's SignalForwarder forwards goes to the daemon as 'G' u32 signal number
 //      and reports the executor's exit as 'W' u32 pid, i32 wait status;
 //   3. the daemon gone before 'A': exec node (nothing was done); after 'A': exec node with
 //      HAKO_DAEMON_DIED=1, and the TypeScript side decides what is left to do.
@@ -275,6 +277,9 @@ int main(int argc, char **argv) {
         if (fds[1].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGCHLD) continue;
+                uint32_t signo = si.ssi_signo;
+                send_frame(s, 'G', &signo, sizeof(signo));
             }
             int status;
             pid_t pid;
@@ -309,6 +314,14 @@ int main(int argc, char **argv) {
         case 'F':
             fork_executor(s, payload, len, &executor, &channel);
             break;
+        case 'S': {
+            // the signals node's SignalForwarder forwards (src/runtime/foreground.ts)
+            static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+            for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) sigaddset(&chld, forwarded[i]);
+            sigprocmask(SIG_BLOCK, &chld, NULL);
+            if (signalfd(sfd, &chld, 0) < 0) go_cold(accepted);
+            break;
+        }
         case 'K':
             if (channel >= 0) close(channel);
             channel = -1;

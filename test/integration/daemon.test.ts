@@ -126,19 +126,30 @@ describe.skipIf(!isRoot)('hako daemon: the warm path', () => {
     expect(findLeaks({ root, ids: [id], dirs: [bundle.dir] })).toEqual([]);
   });
 
-  it('goes cold for a caller in another mount namespace, for foreground run, and with HAKO_NO_DAEMON', () => {
+  it('goes cold for a caller in another mount namespace and with HAKO_NO_DAEMON', () => {
     const mark = daemon.log().length;
     const r = spawnSync('unshare', ['-m', HAKO, '--root', root, 'list', '-q'], { encoding: 'utf8', env: plainEnv });
     expect(r.status).toBe(0);
-    const lines = linesSince(daemon, mark);
-    expect(lines).toEqual([`hako daemon: cold (other namespaces or root): --root ${root} list -q`]);
-    const { id, bundle } = newContainer();
-    const run = hakoDetached(['--root', root, 'run', '--bundle', bundle.dir, id], bundle.dir);
-    expect(run).toMatchObject({ status: 0, stderr: '' });
-    expect(linesSince(daemon, mark).slice(1)).toEqual([`hako daemon: cold (run in the foreground): --root ${root} run --bundle ${bundle.dir} ${id}`]);
+    expect(linesSince(daemon, mark)).toEqual([`hako daemon: cold (other namespaces or root): --root ${root} list -q`]);
     const before = daemon.log().length;
     expect(cold('list', '-q').status).toBe(0);
     expect(daemon.log().length).toBe(before);
+  });
+
+  it('serves run in the foreground: the container\'s stdin and exit status, and the signals bin/hako receives reach it', async () => {
+    const script = 'read x; echo "got $x"; trap "echo term; exit 7" TERM; echo ready; sleep 30 & wait';
+    const { id, bundle } = newContainer((s) => (s.process!.args = ['sh', '-c', script]));
+    const mark = daemon.log().length;
+    const child = spawn(HAKO, ['--root', root, 'run', '--bundle', bundle.dir, id], { env: plainEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stdin.end('hello\n');
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitFor(() => output.includes('ready'), 10_000);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(7);
+    expect(output).toBe('got hello\nready\nterm\n');
+    expect(linesSince(daemon, mark)).toEqual([`hako daemon: served (exit 7): --root ${root} run --bundle ${bundle.dir} ${id}`]);
     expect(findLeaks({ root, ids: [id], dirs: [bundle.dir] })).toEqual([]);
   });
 

@@ -46,8 +46,9 @@ describe('daemon policy', () => {
   it('leaves to the cold path what it cannot serve the same way', () => {
     expect(warm(['--root', '/run/other', 'state', 'a'])).toBe('another --root');
     expect(warm(['state', 'a'])).toBe('another --root');
-    expect(warm(['--root', ROOT, 'run', '-b', 'b', 'c1'])).toBe('run in the foreground');
-    expect(warm(['--root', ROOT, 'exec', 'c1', 'true'])).toBe('exec in the foreground');
+    expect(warm(['--root', ROOT, 'run', '-b', '/nonexistent', 'c1'])).toBe('run with a terminal'); // unreadable config: cold decides
+    expect(warm(['--root', ROOT, 'exec', '-t', 'c1', 'sh'])).toBe('exec with a terminal');
+    expect(warm(['--root', ROOT, 'exec', 'c1', 'true'])).toBeUndefined();
     expect(warm(['--root', ROOT, 'exec', '-d', '--preserve-fds', '2', 'c1', 'true'])).toBe('exec --preserve-fds');
     expect(warm(['--root', ROOT, 'update', '-r', '-', 'c1'])).toBe('update reads stdin');
     expect(warm(['--root', ROOT, 'events', 'c1'])).toMatch(/not served/);

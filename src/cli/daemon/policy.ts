@@ -1,5 +1,6 @@
 // Which calls the daemon serves warm. Everything here is decided from the call alone (argv, cwd,
 // environment); a call not served goes cold, which is always correct, so the rules lean cold.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { normalizeArgv } from '../argv.ts';
 import { DEFAULT_ROOT } from '../context.ts';
@@ -73,9 +74,13 @@ export function coldReason(argv: string[], env: Record<string, string>, cwd: str
   const detached = f.has('d') || f.has('detach');
   // --timings prints node's own phases: a cold start is what it measures
   if (f.has('timings')) return '--timings';
-  if (call.command === 'run' && !detached) return 'run in the foreground';
+  // In the foreground the daemon waits for the process and the front forwards its signals; a terminal
+  // hako would proxy is the caller's, so that stays cold.
+  if (call.command === 'run' && !detached && terminalAsked(resolve(cwd, String(f.get('bundle') ?? f.get('b') ?? '.'), 'config.json'))) return 'run with a terminal';
   if (call.command === 'exec') {
-    if (!detached) return 'exec in the foreground';
+    if (!detached && (f.has('t') || f.has('tty'))) return 'exec with a terminal';
+    const processFile = f.get('process') ?? f.get('p');
+    if (!detached && processFile !== undefined && terminalAsked(resolve(cwd, String(processFile)), true)) return 'exec with a terminal';
     // exec checks fds 3..3+N-1 in its own process: they are the caller's
     const n = f.get('preserve-fds');
     if (n !== undefined && n !== '0') return 'exec --preserve-fds';
@@ -85,4 +90,21 @@ export function coldReason(argv: string[], env: Record<string, string>, cwd: str
     if (r === '-') return 'update reads stdin';
   }
   return undefined;
+}
+
+/** process.terminal of a config.json (or a process.json with `bare`); unreadable counts as asked (cold). */
+function terminalAsked(file: string, bare = false): boolean {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { terminal?: unknown; process?: { terminal?: unknown } };
+    return (bare ? doc.terminal : doc.process?.terminal) === true;
+  } catch {
+    return true;
+  }
+}
+
+/** A served call that waits for its process: the front forwards the signals it receives. */
+export function waitsInForeground(argv: string[]): boolean {
+  const call = callParts(argv);
+  const detached = call.flags.has('d') || call.flags.has('detach');
+  return (call.command === 'run' || call.command === 'exec') && !detached;
 }

@@ -17,7 +17,7 @@ import { withOutput } from '../../io.ts';
 import { flock, LOCK_EX, LOCK_NB, peerCred, takeFd } from '../../linux/socket.ts';
 import type { ExecutorExit } from '../../runtime/executor.ts';
 import { withLauncher, type LaunchedExecutor } from '../../runtime/launcher.ts';
-import { coldReason } from './policy.ts';
+import { coldReason, waitsInForeground } from './policy.ts';
 import { FrameReader, frame, parseRequest, type Request } from './protocol.ts';
 
 export const SOCKET_NAME = 'hako.sock';
@@ -89,6 +89,7 @@ class Caller {
     }
     for (let f = this.reader.takeFrame(); f; f = this.reader.takeFrame()) {
       if (f.type === 'W') this.exits.get(f.body.readInt32LE(0))?.(decodeStatus(f.body.readInt32LE(4)));
+      if (f.type === 'G') forwardSignal(f.body.readUInt32LE(0));
       const i = this.waiting.findIndex((w) => w.type === f.type);
       if (i >= 0) this.waiting.splice(i, 1)[0]!.resolve(f.body);
     }
@@ -237,6 +238,7 @@ export class Daemon {
       process.chdir(req.cwd);
       replaceEnv(req.env);
       caller.send('A');
+      if (waitsInForeground(req.argv)) caller.send('S');
       code = await withOutput(
         { out: (t) => caller.send('O', t), err: (t) => caller.send('E', t) },
         () => withLauncher(caller.launcher, () => runCli(req.argv, caller.pid)),
@@ -254,6 +256,18 @@ export class Daemon {
     caller.send('X', status);
     caller.sock.end();
   }
+}
+
+/** A marker on the signals a caller's front forwarded, so the daemon's own SIGTERM handler leaves them alone. */
+const FROM_CALLER = Symbol('hako: forwarded by the caller');
+
+/**
+ * A signal the front received while its call waits in the foreground: handed to the listeners of
+ * that signal (the call's SignalForwarder, src/runtime/foreground.ts), as if it came to this process.
+ */
+function forwardSignal(signo: number): void {
+  const name = Object.entries(constants.signals).find(([, n]) => n === signo)?.[0];
+  if (name) (process.emit as (event: string, ...args: unknown[]) => boolean)(name, name, FROM_CALLER);
 }
 
 function replaceEnv(env: Record<string, string>): void {
@@ -280,7 +294,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   ]);
   if (opts.verbose) process.stderr.write(`hako daemon: serving ${join(opts.root, SOCKET_NAME)} (build ${opts.buildId})\n`);
   await new Promise<void>((done) => {
-    const stop = () => {
+    const stop = (_signal?: unknown, from?: unknown) => {
+      if (from === FROM_CALLER) return;
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       void daemon.stop().then(done);
