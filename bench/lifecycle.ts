@@ -1,5 +1,7 @@
 // Container lifecycle cost of hako against runc and crun, side by side, as ratios.
-//   npm run bench:lifecycle -- [--runs N]
+//   npm run bench:lifecycle -- [--runs N] [--also NAME=PATH ...]
+// --also adds another runc-compatible binary beside hako, runc and crun (another hako build, a
+// baseline checkout's bin/hako: before/after figures in one run).
 // crun 1.8.1 refuses hybrid cgroup hosts, so the whole benchmark re-executes itself in a private
 // mount namespace with /sys/fs/cgroup/unified detached: all three runtimes then see the same
 // (pure v1) host. The host's mount table is not changed.
@@ -37,6 +39,11 @@ interface Runtime {
 }
 const findBinary = (paths: string[]) => paths.find((p) => existsSync(p));
 const runtimes: Runtime[] = [{ name: 'hako', argv: [join(repo, 'bin/hako')], env: { HAKO_NO_DAEMON: '1' } }];
+process.argv.forEach((a, i) => {
+  const also = a === '--also' ? /^([\w.-]+)=(.+)$/.exec(process.argv[i + 1] ?? '') : null;
+  if (a === '--also' && !also) throw new Error('--also NAME=PATH');
+  if (also) runtimes.push({ name: also[1]!, argv: [also[2]!], env: { HAKO_NO_DAEMON: '1' } });
+});
 for (const [name, paths] of [['runc', ['/usr/sbin/runc', '/usr/bin/runc']], ['crun', ['/usr/bin/crun', '/usr/sbin/crun']]] as const) {
   const bin = findBinary([...paths]);
   if (bin) runtimes.push({ name, argv: [bin] });
