@@ -17,7 +17,7 @@ const hako = join(import.meta.dirname, '../bin/hako');
 const withProfile = makeBundle('bench-seccomp', (s) => (s.linux!.seccomp = ociProfile(PODMAN_PROFILE, s.process!.capabilities!.bounding!)));
 const without = makeBundle('bench-seccomp-none');
 const warmRoot = mkdtempSync(join(tmpdir(), 'hako-bench-seccomp-'));
-const dryRun = (bundle: string, root: string) => timeOnce([process.execPath, hako, '--root', root, 'create', '--dry-run', '-b', bundle, 'c']);
+const dryRun = (bundle: string, root: string) => timeOnce([hako, '--root', root, 'create', '--dry-run', '-b', bundle, 'c']);
 
 const cases: BenchCase[] = [
   { name: 'create --dry-run, no seccomp', run: () => dryRun(without.dir, warmRoot).ms },
