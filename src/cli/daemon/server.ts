@@ -12,6 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../invoke.ts';
+import { primeCgroupMigration } from '../../cgroups/prime.ts';
 import { HakoError } from '../../errors.ts';
 import { withOutput } from '../../io.ts';
 import { flock, LOCK_EX, LOCK_NB, peerCred, takeFd } from '../../linux/socket.ts';
@@ -23,6 +24,8 @@ import { FrameReader, frame, parseRequest, type Request } from './protocol.ts';
 export const SOCKET_NAME = 'hako.sock';
 const LOCK_NAME = 'hako.sock.lock';
 const NAMESPACES = ['mnt', 'pid', 'user', 'cgroup', 'net'] as const;
+/** Commands that put a process into the container's cgroups. */
+const MIGRATES = new Set(['create', 'run', 'exec']);
 
 export interface DaemonOptions {
   root: string;
@@ -209,6 +212,10 @@ export class Daemon {
     }
     const caller = new Caller(sock, pid);
     caller.onRequest = () => {
+      // A call that will move a process into a cgroup: the kernel's wait before the first cgroup
+      // migration after a quiet spell (src/cgroups/prime.ts) starts now, while the call is read,
+      // queued and compiled, not when the executor joins.
+      if (MIGRATES.has(caller.request!.argv.find((a) => MIGRATES.has(a)) ?? '')) primeCgroupMigration();
       this.queue = this.queue.then(() => this.serve(caller)).catch(() => {});
     };
   }
