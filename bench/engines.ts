@@ -1,5 +1,6 @@
 // What hako costs through the container engines, runc beside it, as ratios.
-//   npm run bench:engines -- [--runs N] [--only ctr,podman,docker,cri]
+//   npm run bench:engines -- [--runs N] [--only ctr,podman,docker,cri] [--warm]
+// --warm: hako through its warm path, a `hako daemon` on each --root the engine gives hako (ctr, podman).
 // The engines are started exactly as the engine tests start them (test/helpers/: private state in
 // temp folders, an image built here, everything removed at the end), with their default settings
 // (seccomp profiles included). Measured, interleaved (hako, runc, hako, runc, …) after one warm-up:
@@ -16,6 +17,7 @@ import { criClient } from '../test/helpers/cri.ts';
 import { hasDockerd, startDockerd, type Docker } from '../test/helpers/docker.ts';
 import { removeCgroupParent, RUNTIMES } from '../test/helpers/engines.ts';
 import { hasPodman, startPodman, type Podman } from '../test/helpers/podman.ts';
+import { startDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
 import { median, percentile } from './lib.ts';
 
 const arg = (name: string) => {
@@ -24,6 +26,8 @@ const arg = (name: string) => {
 };
 const runs = Number(arg('--runs') ?? 10);
 const only = new Set((arg('--only') ?? 'ctr,podman,docker,cri').split(','));
+const warm = process.argv.includes('--warm');
+const daemons: TestDaemon[] = [];
 const IMAGE = 'docker.io/library/hako-test-busybox:latest';
 const PAUSE = 'docker.io/library/hako-test-pause:latest';
 const CGROUP_PARENT = `/hako-test/bench-${process.pid}`;
@@ -74,6 +78,7 @@ try {
             }),
         });
         cleanups.push(() => rmSync(roots(`ctr-${runtime}`), { recursive: true, force: true }));
+        if (warm && runtime === 'hako') daemons.push(await startDaemon(roots('ctr-hako'), join(work, 'daemon-ctr.log')));
       }
     }
     if (only.has('cri')) {
@@ -119,6 +124,7 @@ try {
   if (only.has('podman') && hasPodman) {
     const podman: Podman = await startPodman(RUNTIMES, ociArchive);
     cleanups.push(() => podman.stop());
+    if (warm) daemons.push(await startDaemon(podman.runtimeRoot('hako'), join(work, 'daemon-podman.log')));
     for (const [runtime] of RUNTIMES) {
       cases.push({
         engine: 'podman run --rm',
@@ -146,7 +152,7 @@ try {
   for (const c of cases) await c.run(); // warm-up
   for (let i = 0; i < runs; i++) for (const c of cases) samples.get(c)!.push(await c.run());
 
-  console.log(`through the engines, default settings, ${runs} interleaved runs each after a warm-up, ${new Date().toISOString()}\n`);
+  console.log(`through the engines, default settings, ${runs} interleaved runs each after a warm-up, hako ${warm ? 'warm (hako daemon)' : 'cold'}, ${new Date().toISOString()}\n`);
   console.log('| what | hako median ms | hako p90 | runc median ms | runc p90 | hako / runc |');
   console.log('|---|---|---|---|---|---|');
   for (const engine of [...new Set(cases.map((c) => c.engine))]) {
@@ -157,6 +163,13 @@ try {
     console.log(`| ${engine} | ${cell(h)} | ${cell(r)} | ${ratio} |`);
   }
 } finally {
+  // the daemons first: the engines' cleanup then runs hako cold
+  for (const d of daemons) {
+    const served = d.log().split('\n').filter((l) => l.includes('served')).length;
+    const cold = d.log().split('\n').filter((l) => l.includes(': cold (')).length;
+    console.log(`hako daemon: ${served} calls served warm, ${cold} sent cold`);
+    await d.stop();
+  }
   for (const c of cleanups.reverse()) {
     try {
       await c();

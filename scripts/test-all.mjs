@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: everything CI holds a submission to, in one command.
 //   1. tsc --noEmit     2. eslint     3. vitest (unit + integration; integration needs root)
-//   4. the conformance suite against runc (must pass) and against hako (counts; may only go up)
+//   4. the conformance suite against runc (must pass) and against hako, cold and warm (`hako daemon`)
+//      (counts; may only go up)
 //   5. the bad-input corpus against hako (every bad config refused, naming the field, nothing left)
 //   6. a CI-size fuzz of create against hako (no hang, no stack trace, nothing left)
 //   7. a short soak against hako (injected failures, then a leak check)
@@ -22,7 +23,8 @@ const problems = [];
 
 function step(name, cmd, args, opts = {}) {
   console.log(`\n=== ${name}: ${[cmd, ...args].join(' ')}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const r = spawnSync(cmd, args, { cwd: root, env, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
   if (opts.capture) process.stdout.write(r.stdout ?? '');
   if (r.status !== 0) problems.push(`${name} exited with ${r.status ?? r.signal}`);
   return r;
@@ -83,6 +85,14 @@ if (existsSync(join(root, 'conformance/run.ts'))) {
     { capture: true },
   );
   countClosingLine('conformance (hako)', r.stdout);
+  // the same suite through the warm path: a `hako daemon` for the run's --root (conformance/lib/env.ts)
+  const w = step(
+    'conformance (hako, warm)',
+    bin('tsx'),
+    ['conformance/run.ts', '--runtime', join(root, 'bin/hako'), '--format', 'table', ...(existsSync(expected) ? ['--expected-failures', expected] : [])],
+    { capture: true, env: { HAKO_CONFORMANCE_WARM: '1' } },
+  );
+  countClosingLine('conformance (hako, warm)', w.stdout);
 }
 
 // Bad input: every invalid config must be refused, naming the field, leaving nothing (hako's bar).

@@ -12,7 +12,7 @@ export interface EventsOptions {
   stats: boolean;
   /** Milliseconds between stats events. */
   intervalMs: number;
-  /** How often the OOM counter is read (default 100 ms). */
+  /** How often the OOM counter is read (default 10 ms). */
   oomPollMs?: number;
 }
 
@@ -49,7 +49,9 @@ export async function containerEvents(ctx: Context, id: string, opts: EventsOpti
     stats();
     return;
   }
-  const pollMs = Math.min(opts.oomPollMs ?? 100, opts.intervalMs);
+  // Often: an OOM-killed container can be stopped and deleted (its cgroup and counter gone) within
+  // a few ms of the kill when the runtime answers warm; the counter must be read before that.
+  const pollMs = Math.min(opts.oomPollMs ?? 10, opts.intervalMs);
   const first = oomKills(mode, paths);
   let kills = first ?? 0n;
   let nextStats = Date.now();
