@@ -1,7 +1,7 @@
 // Set-up and clean-up of a run: probe build, subreaper, rootfs template, one --root and one cgroup
 // parent per runtime; clean-up removes all of it, even after a failure or Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { buildTemplate, ensureProbe } from './bundle.ts';
 import type { RunEnv } from './case.ts';
@@ -23,10 +23,12 @@ export interface Session {
 export const WARM = process.env.HAKO_CONFORMANCE_WARM === '1';
 
 /** Starts `bin daemon` for `root` and waits until its socket is in place (the front then goes warm). */
-async function startDaemon(bin: string, root: string): Promise<ChildProcess> {
+async function startDaemon(bin: string, root: string, log: string): Promise<ChildProcess> {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
-  const child = spawn(bin, ['--root', root, 'daemon'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const fd = openSync(log, 'a');
+  const child = spawn(bin, ['--root', root, 'daemon', '--verbose'], { stdio: ['ignore', fd, fd], env });
+  closeSync(fd);
   if (child.pid !== undefined) spawnedPids.add(child.pid);
   for (let i = 0; i < 200 && !existsSync(join(root, 'hako.sock')); i++) {
     if (child.exitCode !== null) break;
@@ -80,7 +82,7 @@ export async function openSession(bins: string[], label = 'conformance'): Promis
     mkdirSync(env.root, { recursive: true, mode: 0o700 });
     session.envs.push(env);
     session.versions.set(env, version);
-    if (WARM && kind === 'hako') session.daemons.push(await startDaemon(bin, env.root));
+    if (WARM && kind === 'hako') session.daemons.push(await startDaemon(bin, env.root, join(runDir, `daemon-${tag}.log`)));
   }
   return session;
 }
@@ -99,6 +101,12 @@ export function containerFolders(root: string): string[] {
 export async function closeSession(session: Session): Promise<string[]> {
   const leftovers: string[] = [];
   for (const d of session.daemons.splice(0)) await stopDaemon(d);
+  for (const log of existsSync(session.runDir) ? readdirSync(session.runDir).filter((f) => f.startsWith('daemon-')) : []) {
+    const lines = readFileSync(join(session.runDir, log), 'utf8').split('\n');
+    const served = lines.filter((l) => l.startsWith('hako daemon: served')).length;
+    const cold = lines.filter((l) => l.startsWith('hako daemon: cold')).length;
+    console.error(`hako daemon (${log}): ${served} calls served warm, ${cold} sent cold`);
+  }
   for (const env of session.envs) {
     if (existsSync(env.root)) {
       for (const id of containerFolders(env.root)) {
