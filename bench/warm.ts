@@ -1,5 +1,5 @@
 // hako's warm path (`hako daemon`, issue 12) beside its cold path, runc and crun, in one run.
-//   npm run bench:warm -- [--runs N] [--rss-lifecycles N]
+//   npm run bench:warm -- [--runs N] [--rss-lifecycles N] [--daemon-node-options '--max-semi-space-size=1']
 // As bench/lifecycle.ts, the whole benchmark re-executes itself in a private mount namespace with
 // /sys/fs/cgroup/unified detached (crun 1.8.1 refuses hybrid hosts), and the daemon is started in
 // there too: it serves only callers that see what it sees.
@@ -21,6 +21,9 @@ const arg = (name: string, fallback: number) => {
 };
 const runs = arg('--runs', 20);
 const rssLifecycles = arg('--rss-lifecycles', 1000);
+const nodeOptionsAt = process.argv.indexOf('--daemon-node-options');
+// as README.md starts it: a small young generation keeps the daemon's RSS down
+const daemonNodeOptions = nodeOptionsAt > 0 ? process.argv[nodeOptionsAt + 1]! : '--max-semi-space-size=1';
 
 if (!process.argv.includes('--inner')) {
   const r = spawnSync(
@@ -68,7 +71,7 @@ const elapsed = (fn: () => void) => {
 };
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
-const daemon = spawn(HAKO, ['--root', warm.root, 'daemon'], { env: benchEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+const daemon = spawn(HAKO, ['--root', warm.root, 'daemon'], { env: { ...benchEnv(), NODE_OPTIONS: daemonNodeOptions }, stdio: ['ignore', 'ignore', 'inherit'] });
 let seq = 0;
 try {
   for (let i = 0; i < 200 && !existsSync(join(warm.root, 'hako.sock')); i++) spawnSync('sleep', ['0.025']);
@@ -109,7 +112,7 @@ try {
     call(warm, ['start', id]);
     call(warm, ['delete', '--force', id]);
   }
-  console.log('\n| daemon RSS after N lifecycles (create + start + delete) | MiB |\n|---|---|');
+  console.log(`\n| daemon RSS (NODE_OPTIONS=${daemonNodeOptions || '(none)'}) after N lifecycles (create + start + delete) | MiB |\n|---|---|`);
   for (const [n, mib] of rss) console.log(`| ${n} | ${mib.toFixed(1)} |`);
 } finally {
   daemon.kill('SIGTERM');
