@@ -78,7 +78,8 @@ try {
             }),
         });
         cleanups.push(() => rmSync(roots(`ctr-${runtime}`), { recursive: true, force: true }));
-        if (warm && runtime === 'hako') daemons.push(await startDaemon(roots('ctr-hako'), join(work, 'daemon-ctr.log')));
+        // the runc shim gives the runtime --root <runc-root>/<namespace>
+        if (warm && runtime === 'hako') daemons.push(await startDaemon(join(roots('ctr-hako'), 'default'), join(work, 'daemon-ctr.log')));
       }
     }
     if (only.has('cri')) {
