@@ -23,7 +23,8 @@ export async function startDaemon(root: string, logFile: string, bin = HAKO): Pr
   const fd = openSync(logFile, 'a');
   let child;
   try {
-    child = spawn(bin, ['--root', root, 'daemon', '--verbose'], { stdio: ['ignore', fd, fd], env: plainEnv });
+    // started as README.md says
+    child = spawn(bin, ['--root', root, 'daemon', '--verbose'], { stdio: ['ignore', fd, fd], env: { ...plainEnv, NODE_OPTIONS: '--max-semi-space-size=1' } });
   } finally {
     closeSync(fd);
   }
