@@ -17,7 +17,9 @@ export function subcommandOf(argv: string[]): string | undefined {
 
 export async function runCli(argv: string[], callerPid?: number): Promise<number> {
   beginInvocation(callerPid);
-  const program = buildProgram();
+  // The command from the global flags alone, then a program of only its group (see buildProgram).
+  const globals = flagTable(buildProgram(null));
+  const program = buildProgram(commandName(normalizeArgv(argv, globals.table, globals.shortValueFlags), globals.table, globals.shortValueFlags));
   // On every command, not only the program: commander's own exit (a missing argument) must not end a
   // daemon, and its messages go where this invocation's output goes.
   for (const cmd of [program, ...program.commands]) cmd.exitOverride().configureOutput({ writeOut: (s) => out(s), writeErr: (s) => err(s) });
