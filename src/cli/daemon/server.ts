@@ -146,7 +146,7 @@ class Caller {
   };
 }
 
-const GC_EVERY = 50;
+const GC_EVERY = 20;
 let collectGarbage: (() => void) | undefined;
 
 export class Daemon {
