@@ -1,6 +1,6 @@
 // Shared helpers for side-by-side benchmarks: interleaved runs, medians, ratios.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from '../src/runtime/busybox.ts';
 import { defaultSpec } from '../src/spec/default-spec.ts';
@@ -19,6 +19,27 @@ export function timeOnce(argv: string[], opts: SpawnSyncOptions = {}): { ms: num
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw r.error;
   return { ms, status: r.status };
+}
+
+/** Milliseconds a synchronous piece of work took. */
+export function elapsedMs(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * Runs a runtime call with stdout discarded (a container's stdio must not be a pipe the bench waits
+ * on) and stderr in `errFile`; a non-zero exit throws with what it said, named `what`.
+ */
+export function callQuietly(what: string, argv: string[], env: NodeJS.ProcessEnv, errFile: string): void {
+  const errFd = openSync(errFile, 'w');
+  try {
+    const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', errFd] });
+    if (r.status !== 0) throw new Error(`${what}: exit ${r.status}: ${readFileSync(errFile, 'utf8')}`);
+  } finally {
+    closeSync(errFd);
+  }
 }
 
 export function median(xs: number[]): number {

@@ -12,11 +12,11 @@
 // daemon (HAKO_NO_DAEMON=1: the cold path, one node start per call). The ratios issue 12 aims at
 // are printed last.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchEnv, interleave, median, table, trueBundle, type BenchCase } from './lib.ts';
+import { benchEnv, callQuietly, elapsedMs, interleave, median, table, trueBundle, type BenchCase } from './lib.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
@@ -58,20 +58,9 @@ let seq = 0;
 // The runtime's stdio becomes the container's: a pipe would be held open by the container, so
 // stderr goes to a file, read back only when a call fails.
 const errFile = join(work, 'stderr');
-const call = (rt: Runtime, root: string, args: string[]) => {
-  const errFd = openSync(errFile, 'w');
-  try {
-    const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', root, ...args], { env: { ...benchEnv(), ...rt.env }, stdio: ['ignore', 'ignore', errFd] });
-    if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: exit ${r.status}: ${readFileSync(errFile, 'utf8')}`);
-  } finally {
-    closeSync(errFd);
-  }
-};
-const elapsed = (fn: () => void) => {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-};
+const call = (rt: Runtime, root: string, args: string[]) =>
+  callQuietly(`${rt.name} ${args.join(' ')}`, [...rt.argv, '--root', root, ...args], { ...benchEnv(), ...rt.env }, errFile);
+const elapsed = elapsedMs;
 
 const cases: BenchCase[] = [];
 const rss: Record<string, number> = {};

@@ -9,11 +9,11 @@
 // create + start + delete of `true`, and `state` of a created container. Then the daemon's RSS
 // after 100 and after --rss-lifecycles (default 1000) create + start + delete lifecycles.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchEnv, interleave, table, trueBundle, type BenchCase } from './lib.ts';
+import { benchEnv, callQuietly, elapsedMs, interleave, table, trueBundle, type BenchCase } from './lib.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: number) => {
@@ -60,20 +60,8 @@ const warm = runtimes[1]!;
 const work = mkdtempSync(join(tmpdir(), 'hako-bench-warm-'));
 const { bundle } = trueBundle(work, (spec) => (spec.ociVersion = '1.0.2'));
 const errFile = join(work, 'stderr');
-const call = (rt: Runtime, args: string[]) => {
-  const errFd = openSync(errFile, 'w');
-  try {
-    const r = spawnSync(rt.bin, ['--root', rt.root, ...args], { env: rt.env, stdio: ['ignore', 'ignore', errFd] });
-    if (r.status !== 0) throw new Error(`${rt.name} ${args.join(' ')}: exit ${r.status}: ${readFileSync(errFile, 'utf8')}`);
-  } finally {
-    closeSync(errFd);
-  }
-};
-const elapsed = (fn: () => void) => {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-};
+const call = (rt: Runtime, args: string[]) => callQuietly(`${rt.name} ${args.join(' ')}`, [rt.bin, '--root', rt.root, ...args], rt.env, errFile);
+const elapsed = elapsedMs;
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 const daemon = spawn(HAKO, ['--root', warm.root, 'daemon'], { env: { ...benchEnv(), NODE_OPTIONS: daemonNodeOptions }, stdio: ['ignore', 'ignore', 'inherit'] });

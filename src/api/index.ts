@@ -11,7 +11,7 @@
 // becomes the executor's parent, so the init is reparented to this process's subreaper when
 // create returns, as with the CLI. Paths are resolved against this process's working directory.
 import type { Context } from '../runtime/context.ts';
-import type { CreateOptions, ExecOptions, RunOptions } from '../runtime/options.ts';
+import { execOptions, type CreateOptions, type ExecOptions, type RunOptions } from '../runtime/options.ts';
 import type { OciState } from '../runtime/state.ts';
 import type { UpdateFlags } from '../runtime/update.ts';
 import { Logger } from '../log/logger.ts';
@@ -111,17 +111,7 @@ export async function update(rt: Context, id: string, flags: UpdateFlags): Promi
 /** `hako exec`: a new process in the container; resolves with its exit status (0 at once with `detach`). */
 export async function exec(rt: Context, id: string, opts: Partial<ExecOptions> & { args: string[] }): Promise<number> {
   const { execProcess } = await import('../runtime/exec.ts');
-  return execProcess(rt, id, {
-    detach: false,
-    env: [],
-    additionalGids: [],
-    caps: [],
-    noNewPrivs: false,
-    preserveFds: 0,
-    cgroups: [],
-    ignorePaused: false,
-    ...opts,
-  });
+  return execProcess(rt, id, execOptions(opts));
 }
 
 /** Writes what the logger holds (a --log file); call before exiting. */

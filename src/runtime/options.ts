@@ -54,3 +54,8 @@ export interface ExecOptions {
   apparmor?: string;
   processLabel?: string;
 }
+
+/** ExecOptions with runc's defaults for everything not given (the library and tests start from these). */
+export function execOptions(given: Partial<ExecOptions> & { args: string[] }): ExecOptions {
+  return { detach: false, env: [], additionalGids: [], caps: [], noNewPrivs: false, preserveFds: 0, cgroups: [], ignorePaused: false, ...given };
+}

@@ -2,7 +2,7 @@
 // they share the process setup with create's plan; the exec process built from the command line.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, HakoError } from '../../src/errors.ts';
-import type { ExecOptions } from '../../src/runtime/options.ts';
+import { execOptions, type ExecOptions } from '../../src/runtime/options.ts';
 import { CLONE, O } from '../../src/plan/constants.ts';
 import { cpuListMask } from '../../src/plan/cpu-list.ts';
 import { compileExecPlan, compilePlan, encodePlan, SLOT, type ExecPlanContext, type Step } from '../../src/plan/index.ts';
@@ -186,18 +186,7 @@ describe('compileExecPlan', () => {
   });
 });
 
-const flags = (extra: Partial<ExecOptions> = {}): ExecOptions => ({
-  args: ['ls', '-l'],
-  detach: false,
-  env: [],
-  additionalGids: [],
-  caps: [],
-  noNewPrivs: false,
-  preserveFds: 0,
-  cgroups: [],
-  ignorePaused: false,
-  ...extra,
-});
+const flags = (extra: Partial<ExecOptions> = {}): ExecOptions => execOptions({ args: ['ls', '-l'], ...extra });
 
 function record(edit: (p: Process) => void = () => {}): ContainerRecord {
   const config = defaultSpec();
